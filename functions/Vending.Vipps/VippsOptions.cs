@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Vending.Vipps;
+
+/// <summary>Bound from the configuration section <c>Vipps</c> and validated at start-up.</summary>
+public sealed class VippsOptions
+{
+    public const string SectionName = "Vipps";
+
+    /// <summary>https://api.vipps.no, https://apitest.vipps.no, or the local simulator.</summary>
+    [Required]
+    public Uri BaseUrl { get; set; } = null!;
+
+    /// <summary>Timeout of one attempt; the whole call, retries included, is bounded by <see cref="TotalTimeoutSeconds"/>.</summary>
+    [Range(1, 60)]
+    public int AttemptTimeoutSeconds { get; set; } = 10;
+
+    [Range(1, 300)]
+    public int TotalTimeoutSeconds { get; set; } = 30;
+
+    [Required, MaxLength(30)]
+    public string SystemName { get; set; } = "vending-functions";
+
+    [Required, MaxLength(30)]
+    public string SystemVersion { get; set; } = "1.0.0";
+
+    /// <summary>Keyed by our merchant id (a short name such as <c>vipps-no</c>), used everywhere else to name the merchant.</summary>
+    [MinLength(1)]
+    public Dictionary<string, VippsMerchantOptions> Merchants { get; set; } = new();
+}
+
+public sealed class VippsMerchantOptions
+{
+    [Required, RegularExpression("^[0-9]{4,10}$")]
+    public string MerchantSerialNumber { get; set; } = "";
+
+    [Required]
+    public string ClientId { get; set; } = "";
+
+    /// <summary>Secret: from Key Vault in Azure. Never logged.</summary>
+    [Required]
+    public string ClientSecret { get; set; } = "";
+
+    /// <summary>Secret: from Key Vault in Azure. Never logged.</summary>
+    [Required]
+    public string SubscriptionKey { get; set; } = "";
+
+    /// <summary>ISO currencies this merchant sells in: NOK for Vipps in Norway, DKK or EUR for MobilePay.</summary>
+    [MinLength(1)]
+    public List<string> Currencies { get; set; } = new();
+
+    /// <summary>"Vipps" or "MobilePay": shown to machines and operators.</summary>
+    public string Brand { get; set; } = "Vipps";
+
+    /// <summary>Approved by Vipps MobilePay for qrFormat TEXT/TARGETURL: we render the QR ourselves.</summary>
+    public bool TargetUrlQrApproved { get; set; }
+
+    /// <summary>The secret of this merchant's webhook registration for our URL. Secret; Key Vault in Azure.</summary>
+    public string? WebhookSecret { get; set; }
+}
