@@ -24,6 +24,21 @@ public sealed class VippsOptions
     [Required, MaxLength(30)]
     public string SystemVersion { get; set; } = "1.0.0";
 
+    /// <summary>Sent as <c>Vipps-System-Plugin-Name</c>: names this client library in Vipps' logs.</summary>
+    [Required, MaxLength(30)]
+    public string PluginName { get; set; } = "vending-vipps-client";
+
+    [Required, MaxLength(30)]
+    public string PluginVersion { get; set; } = "1.0.0";
+
+    /// <summary>Retries of a transient failure (5xx, 423, 429, timeout, connection error) after the first attempt.</summary>
+    [Range(0, 10)]
+    public int MaxRetryAttempts { get; set; } = 3;
+
+    /// <summary>Base of the exponential backoff (with jitter); a <c>Retry-After</c> header wins when Vipps sends one.</summary>
+    [Range(0, 10_000)]
+    public int RetryBaseDelayMilliseconds { get; set; } = 500;
+
     /// <summary>Keyed by our merchant id (a short name such as <c>vipps-no</c>), used everywhere else to name the merchant.</summary>
     [MinLength(1)]
     public Dictionary<string, VippsMerchantOptions> Merchants { get; set; } = new();

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Vending.Vipps.Http;
+
+namespace Vending.Vipps.Authentication;
+
+internal interface IVippsAccessTokenProvider
+{
+    /// <summary>A valid access token of the merchant, from the cache when it is not about to expire.</summary>
+    ValueTask<string> GetTokenAsync(string merchant, CancellationToken cancellationToken);
+
+    /// <summary>Forgets <paramref name="rejectedToken"/> (Vipps answered 401), unless a newer token has replaced it already.</summary>
+    void Invalidate(string merchant, string rejectedToken);
+}
+
+/// <summary>
+/// <c>POST /accesstoken/get</c> per merchant, cached until shortly before <c>expires_in</c>. One refresh at a time
+/// per merchant: concurrent callers wait for the refresh in flight instead of each asking Vipps for a token.
+/// </summary>
+internal sealed class VippsAccessTokenProvider(
+    IHttpClientFactory httpClientFactory,
+    IOptions<VippsOptions> options,
+    TimeProvider timeProvider,
+    ILogger<VippsAccessTokenProvider> logger) : IVippsAccessTokenProvider
+{
+    private static readonly TimeSpan MaxRefreshMargin = TimeSpan.FromMinutes(5);
+
+    private readonly ConcurrentDictionary<string, MerchantTokenCache> caches = new(StringComparer.Ordinal);
+
+    public async ValueTask<string> GetTokenAsync(string merchant, CancellationToken cancellationToken)
+    {
+        var merchantOptions = VippsMerchants.Get(options.Value, merchant);
+        var cache = caches.GetOrAdd(merchant, _ => new MerchantTokenCache());
+
+        if (cache.Current is { } cached && cached.IsFresh(timeProvider.GetUtcNow()))
+        {
+            return cached.Value;
+        }
+
+        await cache.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Another caller may have refreshed while this one waited for the gate.
+            if (cache.Current is { } refreshed && refreshed.IsFresh(timeProvider.GetUtcNow()))
+            {
+                return refreshed.Value;
+            }
+
+            var token = await FetchAsync(merchant, merchantOptions, cancellationToken).ConfigureAwait(false);
+            cache.Current = token;
+            return token.Value;
+        }
+        finally
+        {
+            cache.Gate.Release();
+        }
+    }
+
+    public void Invalidate(string merchant, string rejectedToken)
+    {
+        if (caches.TryGetValue(merchant, out var cache) && cache.Current is { } current && current.Value == rejectedToken)
+        {
+            cache.TryReplace(current, null);
+        }
+    }
+
+    private async Task<CachedToken> FetchAsync(string merchant, VippsMerchantOptions merchantOptions, CancellationToken cancellationToken)
+    {
+        var requestedAt = timeProvider.GetUtcNow();
+        var client = httpClientFactory.CreateClient(VippsHttpClientNames.AccessToken);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "accesstoken/get") { Content = new ByteArrayContent([]) };
+        request.Headers.Add(VippsHeaders.ClientId, merchantOptions.ClientId);
+        request.Headers.Add(VippsHeaders.ClientSecret, merchantOptions.ClientSecret);
+        request.Headers.Add(VippsHeaders.SubscriptionKey, merchantOptions.SubscriptionKey);
+        request.Headers.Add(VippsHeaders.MerchantSerialNumber, merchantOptions.MerchantSerialNumber);
+        VippsRequestSender.AddSystemHeaders(request, options.Value);
+        request.Options.Set(VippsResilience.Repeatable, true);
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (VippsRequestSender.IsNoAnswer(exception, cancellationToken))
+        {
+            throw VippsRequestSender.NoAnswer(exception);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var error = await VippsErrors.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+                logger.LogWarning(
+                    "Vipps refused an access token for merchant {Merchant}: {StatusCode} {ErrorCode} {Title}",
+                    merchant, (int?)error.StatusCode, error.ErrorCode, error.Title);
+                throw error;
+            }
+
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var token = Parse(body, requestedAt, response.StatusCode);
+            logger.LogInformation("Fetched a Vipps access token for merchant {Merchant}, valid until {ExpiresAt}", merchant, token.ExpiresAt);
+            return token;
+        }
+    }
+
+    /// <summary>Every field of the token response is a string, numbers included; a number is tolerated too.</summary>
+    private static CachedToken Parse(string body, DateTimeOffset requestedAt, HttpStatusCode status)
+    {
+        string? accessToken = null;
+        long? expiresIn = null;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                if (document.RootElement.TryGetProperty("access_token", out var tokenElement) && tokenElement.ValueKind == JsonValueKind.String)
+                {
+                    accessToken = tokenElement.GetString();
+                }
+
+                if (document.RootElement.TryGetProperty("expires_in", out var expiresElement))
+                {
+                    expiresIn = expiresElement.ValueKind switch
+                    {
+                        JsonValueKind.String when long.TryParse(expiresElement.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) => seconds,
+                        JsonValueKind.Number when expiresElement.TryGetInt64(out var seconds) => seconds,
+                        _ => null,
+                    };
+                }
+            }
+        }
+        catch (JsonException exception)
+        {
+            throw new VippsApiException(status, null, "The access token response is not JSON.", exception);
+        }
+
+        if (string.IsNullOrEmpty(accessToken) || expiresIn is not > 0)
+        {
+            throw new VippsApiException(status, null, "The access token response lacks access_token or a positive expires_in.");
+        }
+
+        // Measured from when we asked, not when the answer came, so network latency only makes us refresh earlier.
+        var lifetime = TimeSpan.FromSeconds(expiresIn.Value);
+        var margin = TimeSpan.FromTicks(Math.Min(MaxRefreshMargin.Ticks, lifetime.Ticks / 10));
+        return new CachedToken(accessToken, requestedAt + lifetime, requestedAt + lifetime - margin);
+    }
+
+    private sealed record CachedToken(string Value, DateTimeOffset ExpiresAt, DateTimeOffset RefreshAt)
+    {
+        public bool IsFresh(DateTimeOffset now) => now < RefreshAt;
+    }
+
+    private sealed class MerchantTokenCache
+    {
+        private CachedToken? current;
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public CachedToken? Current
+        {
+            get => Volatile.Read(ref current);
+            set => Volatile.Write(ref current, value);
+        }
+
+        public void TryReplace(CachedToken expected, CachedToken? replacement) =>
+            Interlocked.CompareExchange(ref current, replacement, expected);
+    }
+}
