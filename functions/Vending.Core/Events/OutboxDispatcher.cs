@@ -1,0 +1,186 @@
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Vending.Core.Events;
+
+/// <summary>
+/// Publishes a sale's pending outbox rows in sequence order and marks each sent. Stops at the first publish failure,
+/// so a later event of a sale is never published before an earlier one; the failed row stays pending for the next
+/// dispatch or sweep. Safe to run concurrently with itself: re-publishing is dropped by the topic's duplicate
+/// detection (stable message id), and marking is ETag-guarded.
+/// </summary>
+public sealed class OutboxDispatcher : IOutboxDispatcher
+{
+    private readonly TableClient _sales;
+    private readonly TableClient _openSales;
+    private readonly IPaymentEventPublisher _publisher;
+    private readonly TimeProvider _time;
+    private readonly ILogger<OutboxDispatcher> _logger;
+    private readonly int _sweepBatchSize;
+
+    // Where the previous sweep stopped in OpenSales, so a batch-bounded sweep still reaches every open sale over a
+    // few runs instead of revisiting the first batch forever. In memory only: after a restart it starts over, which
+    // is harmless.
+    private string _sweepCursor = "";
+    private readonly Lock _cursorLock = new();
+
+    public OutboxDispatcher(
+        TableServiceClient tables,
+        IPaymentEventPublisher publisher,
+        IOptions<PaymentEventsOptions> options,
+        TimeProvider time,
+        ILogger<OutboxDispatcher> logger)
+    {
+        _sales = tables.GetTableClient(OutboxRows.SalesTable);
+        _openSales = tables.GetTableClient(OutboxRows.OpenSalesTable);
+        _publisher = publisher;
+        _time = time;
+        _logger = logger;
+        _sweepBatchSize = options.Value.SweepBatchSize;
+    }
+
+    /// <summary>Returns how many events this call published and marked sent.</summary>
+    public async Task<int> DispatchAsync(string reference, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reference);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {reference} and RowKey ge {OutboxRows.RowKeyPrefix} and RowKey lt {OutboxRows.RowKeyRangeEnd} and Sent eq {false}");
+
+        var pending = new List<TableEntity>();
+        await foreach (var row in _sales.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            pending.Add(row);
+        }
+
+        if (pending.Count == 0)
+        {
+            return 0;
+        }
+
+        // The service reads Sequence from the row, not from the RowKey's text, so order by the number itself.
+        var ordered = pending
+            .Select(row => (Row: row, Event: OutboxRows.ToEvent(row)))
+            .OrderBy(item => item.Event.Sequence)
+            .ToList();
+
+        var published = 0;
+        foreach (var (row, outboxEvent) in ordered)
+        {
+            try
+            {
+                await _publisher.PublishAsync(outboxEvent, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                _logger.LogWarning(
+                    exception,
+                    "Payment event {EventId} of sale {Reference} not published; it and the {Remaining} after it stay pending",
+                    outboxEvent.EventId, reference, ordered.Count - published - 1);
+                return published;
+            }
+
+            if (!await MarkSentAsync(row, outboxEvent, cancellationToken))
+            {
+                // Published but not recorded: the next dispatch re-sends it (dropped as a duplicate by message id).
+                // Stop here all the same; storage is failing and the next rows would hit the same wall.
+                return published;
+            }
+
+            published++;
+        }
+
+        return published;
+    }
+
+    /// <summary>Dispatches the sales listed in <c>OpenSales</c>, at most <see cref="PaymentEventsOptions.SweepBatchSize"/>
+    /// per call. One sale's failure does not stop the others. Returns how many events were published.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        string cursor;
+        lock (_cursorLock)
+        {
+            cursor = _sweepCursor;
+        }
+
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {OutboxRows.OpenSalesPartition} and RowKey gt {cursor}");
+        var references = new List<string>(_sweepBatchSize);
+        try
+        {
+            await foreach (var row in _openSales.QueryAsync<TableEntity>(
+                filter, maxPerPage: _sweepBatchSize, select: ["RowKey"], cancellationToken: cancellationToken))
+            {
+                references.Add(row.RowKey);
+                if (references.Count == _sweepBatchSize)
+                {
+                    break;
+                }
+            }
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+            _logger.LogWarning("Table {Table} does not exist; nothing to sweep", OutboxRows.OpenSalesTable);
+            return 0;
+        }
+
+        lock (_cursorLock)
+        {
+            // A short batch reached the end of the list: the next sweep starts from the beginning again.
+            _sweepCursor = references.Count == _sweepBatchSize ? references[^1] : "";
+        }
+
+        var published = 0;
+        foreach (var reference in references)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                published += await DispatchAsync(reference, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                _logger.LogError(exception, "Outbox sweep could not dispatch sale {Reference}", reference);
+            }
+        }
+
+        if (published > 0)
+        {
+            _logger.LogInformation(
+                "Outbox sweep published {Published} payment events over {Sales} open sales", published, references.Count);
+        }
+
+        return published;
+    }
+
+    private async Task<bool> MarkSentAsync(TableEntity row, OutboxEvent outboxEvent, CancellationToken cancellationToken)
+    {
+        var update = new TableEntity(row.PartitionKey, row.RowKey)
+        {
+            [OutboxRows.SentProperty] = true,
+            [OutboxRows.SentAtProperty] = _time.GetUtcNow(),
+        };
+        try
+        {
+            // The ETag argument, not the entity's own ETag property, is what guards the update.
+            await _sales.UpdateEntityAsync(update, row.ETag, TableUpdateMode.Merge, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException exception) when (exception.Status is 412 or 404)
+        {
+            // Another dispatcher marked (or the service removed) the row since we read it: it is delivered all the same.
+            _logger.LogDebug(
+                "Payment event {EventId} of sale {Reference} was already marked by another dispatcher",
+                outboxEvent.EventId, outboxEvent.Reference);
+            return true;
+        }
+        catch (RequestFailedException exception)
+        {
+            _logger.LogWarning(
+                exception,
+                "Payment event {EventId} of sale {Reference} published but not marked sent; it will be re-sent and dropped as a duplicate",
+                outboxEvent.EventId, outboxEvent.Reference);
+            return false;
+        }
+    }
+}
