@@ -1,0 +1,130 @@
+// Flex Consumption plan (FC1) and the Function App: dotnet-isolated on .NET 10, the package deployed from
+// a blob container the app reads with its user-assigned identity, identity-based settings only.
+
+@description('Required. Name of the Flex Consumption plan.')
+param planName string
+
+@description('Required. Name of the Function App (also its default host name prefix).')
+param name string
+
+@description('Required. Azure region of the plan and the app.')
+param location string
+
+@description('Optional. Tags applied to the plan.')
+param tags object = {}
+
+@description('Optional. Tags applied to the app only; azd finds the app to deploy by its azd-service-name tag.')
+param appTags object = {}
+
+@description('Required. Resource id of the user-assigned identity the app runs as (deployment storage, Key Vault references).')
+param identityId string
+
+@description('Required. Blob endpoint of the storage account holding the deployment container (ends with a slash).')
+param deploymentBlobEndpoint string
+
+@description('Required. Name of the deployment container.')
+param deploymentContainerName string
+
+@description('Required. App settings (name to value). Vending__PublicBaseUrl is added here from the app\'s host name unless publicBaseUrl is set.')
+param appSettings object
+
+@description('Optional. Public base URL of the API when it sits behind a custom domain; empty means https://{default host name}.')
+param publicBaseUrl string = ''
+
+@description('Optional. Instances of the HTTP trigger group (http) kept warm, so machine calls and webhooks see no cold start. 0 turns it off.')
+@minValue(0)
+@maxValue(20)
+param alwaysReadyHttpInstances int = 1
+
+@description('Optional. Upper bound of instances the plan scales out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Optional. Memory of each instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2025-03-01' = {
+  name: name
+  location: location
+  tags: union(tags, appTags)
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${deploymentBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        alwaysReady: alwaysReadyHttpInstances > 0
+          ? [
+              {
+                name: 'http'
+                instanceCount: alwaysReadyHttpInstances
+              }
+            ]
+          : []
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+
+  // The whole set of settings: what is not here is removed on deploy, so the template stays the truth.
+  resource settings 'config' = {
+    name: 'appsettings'
+    properties: union(appSettings, {
+      Vending__PublicBaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
+    })
+  }
+}
+
+@description('Name of the Function App.')
+output name string = site.name
+@description('Default host name of the Function App.')
+output defaultHostName string = site.properties.defaultHostName
+@description('Public base URL of the API (Vending:PublicBaseUrl).')
+output publicBaseUrl string = empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl

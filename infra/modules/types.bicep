@@ -1,0 +1,43 @@
+// Shared parameter types.
+
+@export()
+@description('One Vipps MobilePay merchant (sales unit) the machines sell through. Becomes the settings Vipps__Merchants__{id}__*.')
+type vippsMerchantType = {
+  @description('Required. Our merchant id: the key under Vipps:Merchants and in Machines rows. Letters and digits only (it is part of app setting and Key Vault secret names).')
+  @minLength(1)
+  @maxLength(40)
+  id: string
+
+  @description('Required. Merchant serial number (MSN) of the sales unit.')
+  merchantSerialNumber: string
+
+  @description('Required. client_id of the sales unit\'s API keys (not secret).')
+  clientId: string
+
+  @description('Required. Currencies the sales unit accepts, e.g. [\'NOK\'].')
+  @minLength(1)
+  currencies: string[]
+
+  @description('Optional. Brand shown to the customer (Vipps or MobilePay).')
+  brand: string?
+
+  @description('Optional. Where the customer\'s phone goes after approving the QR payment.')
+  targetUrlQrApproved: string?
+}
+
+@export()
+@description('The secrets of one merchant. Stored in Key Vault; the app reads them through Key Vault references.')
+type vippsMerchantSecretsType = {
+  @description('Required. client_secret of the sales unit\'s API keys.')
+  clientSecret: string
+
+  @description('Required. Ocp-Apim-Subscription-Key of the sales unit.')
+  subscriptionKey: string
+
+  @description('Optional. Secret returned by Vipps when the webhook was registered. Leave out before the webhook exists: the Key Vault reference then stays unresolved until the secret is set (see docs/deploy.md).')
+  webhookSecret: string?
+}
+
+@export()
+@description('Key Vault secret name of one merchant secret.')
+func merchantSecretName(merchantId string, secret string) string => 'vipps-${toLower(merchantId)}-${secret}'
