@@ -1,0 +1,116 @@
+using Microsoft.Extensions.Configuration;
+
+namespace VippsSimulator.Faults;
+
+/// <summary>The fault that one call suffers: extra latency and at most one of error, hang, or lost response.</summary>
+public sealed record FaultDecision(int LatencyMilliseconds, FaultRule? Failure)
+{
+    public static readonly FaultDecision None = new(0, null);
+}
+
+/// <summary>The webhook chaos drawn for one event at enqueue time.</summary>
+public sealed record WebhookFaultDecision(bool Drop, bool Duplicate, TimeSpan Delay, bool Reorder);
+
+/// <summary>
+/// Holds the active fault rules and draws from one seeded random source under a lock, so a given seed and call
+/// sequence always produces the same faults.
+/// </summary>
+public sealed class FaultInjector
+{
+    private readonly object _sync = new();
+    private readonly List<FaultRule> _rules = new();
+    private readonly List<WebhookFaultRule> _webhookRules = new();
+    private Random _random = new(0);
+
+    public FaultInjector(IConfiguration configuration)
+    {
+        var configured = configuration.GetSection("Simulator:Faults").Get<FaultSettings>();
+        if (configured is not null) Add(configured);
+    }
+
+    public void Add(FaultSettings settings)
+    {
+        foreach (var rule in settings.Rules) Validate(rule);
+        lock (_sync)
+        {
+            if (settings.Seed is { } seed) _random = new Random(seed);
+            _rules.AddRange(settings.Rules);
+            _webhookRules.AddRange(settings.Webhooks);
+        }
+    }
+
+    public void Reset()
+    {
+        lock (_sync)
+        {
+            _rules.Clear();
+            _webhookRules.Clear();
+            _random = new Random(0);
+        }
+    }
+
+    public FaultSettings Snapshot()
+    {
+        lock (_sync) return new FaultSettings { Rules = _rules.ToList(), Webhooks = _webhookRules.ToList() };
+    }
+
+    /// <summary>Convenience for tests: the next <paramref name="count"/> calls of <paramref name="endpoint"/> for the reference fail with the status.</summary>
+    public void FailNext(string endpoint, string? reference, int count, int status = 500, FaultKind kind = FaultKind.Error) =>
+        Add(new FaultSettings { Rules = { new FaultRule { Endpoint = endpoint, Reference = reference, Count = count, Status = status, Kind = kind } } });
+
+    public FaultDecision Decide(string endpoint, string? msn, string? reference)
+    {
+        lock (_sync)
+        {
+            var latency = 0;
+            FaultRule? failure = null;
+            foreach (var rule in _rules.ToList())
+            {
+                if (!Matches(rule, endpoint, msn, reference)) continue;
+                if (rule.Kind != FaultKind.Latency && failure is not null) continue;
+                if (rule.Rate < 1 && _random.NextDouble() >= rule.Rate) continue;
+                if (rule.Count is { } left)
+                {
+                    if (left <= 1) _rules.Remove(rule);
+                    else rule.Count = left - 1;
+                }
+                if (rule.Kind == FaultKind.Latency) latency += rule.LatencyMilliseconds;
+                else failure = rule;
+            }
+            return latency == 0 && failure is null ? FaultDecision.None : new FaultDecision(latency, failure);
+        }
+    }
+
+    public WebhookFaultDecision DecideWebhook(string msn)
+    {
+        lock (_sync)
+        {
+            var rule = _webhookRules.FirstOrDefault(r => r.Msn is null || r.Msn == msn);
+            if (rule is null) return new WebhookFaultDecision(false, false, TimeSpan.Zero, false);
+            var drop = Roll(rule.DropRate);
+            var duplicate = Roll(rule.DuplicateRate);
+            var delay = Roll(rule.DelayRate) ? TimeSpan.FromMilliseconds(rule.DelayMilliseconds) : TimeSpan.Zero;
+            var reorder = Roll(rule.ReorderRate);
+            return new WebhookFaultDecision(drop, duplicate, delay, reorder);
+        }
+    }
+
+    private bool Roll(double rate) => rate > 0 && (rate >= 1 || _random.NextDouble() < rate);
+
+    private static bool Matches(FaultRule rule, string endpoint, string? msn, string? reference) =>
+        (rule.Endpoint == "*" || string.Equals(rule.Endpoint, endpoint, StringComparison.OrdinalIgnoreCase))
+        && (rule.Msn is null or "*" || rule.Msn == msn)
+        && (rule.Reference is null or "*" || rule.Reference == reference);
+
+    private static readonly string[] Endpoints = ["*", "token", "create", "get", "events", "capture", "cancel", "refund", "approve", "webhooks"];
+
+    private static void Validate(FaultRule rule)
+    {
+        if (!Endpoints.Contains(rule.Endpoint, StringComparer.OrdinalIgnoreCase))
+            throw new ArgumentException($"Unknown fault endpoint '{rule.Endpoint}'; use one of {string.Join(", ", Endpoints)}.");
+        if (rule.Kind is FaultKind.Error or FaultKind.ResponseLost && rule.Status is not (500 or 429 or 423 or 502 or 503 or 504))
+            throw new ArgumentException($"Fault status {rule.Status} is not one of 500, 429, 423, 502, 503, 504.");
+        if (rule.Rate is < 0 or > 1) throw new ArgumentException("Fault rate must be between 0 and 1.");
+        if (rule.Count is <= 0) throw new ArgumentException("Fault count must be positive when given.");
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json.Serialization;
+
+namespace VippsSimulator.Faults;
+
+/// <summary>What a matching call suffers.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FaultKind>))]
+public enum FaultKind
+{
+    /// <summary>Answer <see cref="FaultRule.Status"/> (500, 429 or 423) without doing anything.</summary>
+    Error,
+    /// <summary>Wait <see cref="FaultRule.LatencyMilliseconds"/> and then answer normally.</summary>
+    Latency,
+    /// <summary>Never answer until the client gives up (or <see cref="FaultRule.HangSeconds"/> pass, then 500): nothing is done.</summary>
+    Hang,
+    /// <summary>Do the operation, then answer <see cref="FaultRule.Status"/> as if the response was lost: tests idempotent retries.</summary>
+    ResponseLost,
+}
+
+/// <summary>
+/// One fault: which calls it matches (endpoint, MSN, reference; null or "*" matches all), how often it fires
+/// (<see cref="Rate"/> drawn from the seeded random source) and how many times at most (<see cref="Count"/>: a one-shot
+/// rule such as "the next 2 captures of X answer 500" has Rate 1 and Count 2).
+/// </summary>
+public sealed class FaultRule
+{
+    /// <summary>token, create, get, events, capture, cancel, refund, approve, webhooks (the register/list/delete API), or * for all.</summary>
+    public string Endpoint { get; set; } = "*";
+    public string? Msn { get; set; }
+    public string? Reference { get; set; }
+    public FaultKind Kind { get; set; } = FaultKind.Error;
+    public int Status { get; set; } = 500;
+    public double Rate { get; set; } = 1;
+    public int? Count { get; set; }
+    public int LatencyMilliseconds { get; set; }
+    public int HangSeconds { get; set; } = 300;
+}
+
+/// <summary>
+/// Webhook delivery chaos for one MSN (or all when <see cref="Msn"/> is null). Order per payment per registration is kept
+/// by everything except <see cref="ReorderRate"/>, which is an explicit knob to break it on purpose.
+/// </summary>
+public sealed class WebhookFaultRule
+{
+    public string? Msn { get; set; }
+    /// <summary>Deliver the event a second time after it was acknowledged (at-least-once).</summary>
+    public double DuplicateRate { get; set; }
+    /// <summary>Never deliver the event; the delivery log marks it dropped. Later events of the payment are not held back by it.</summary>
+    public double DropRate { get; set; }
+    /// <summary>Hold the event back <see cref="DelayMilliseconds"/> before its first attempt (later events of the same payment wait behind it; other payments overtake it).</summary>
+    public double DelayRate { get; set; }
+    public int DelayMilliseconds { get; set; }
+    /// <summary>Swap the event with the next queued event of the same payment: violates Vipps' per-payment ordering deliberately.</summary>
+    public double ReorderRate { get; set; }
+}
+
+/// <summary>The body of <c>POST /_sim/faults</c> and the configuration section <c>Simulator:Faults</c>.</summary>
+public sealed class FaultSettings
+{
+    /// <summary>Seed of the random source behind every rate; setting it restarts the sequence.</summary>
+    public int? Seed { get; set; }
+    public List<FaultRule> Rules { get; set; } = new();
+    public List<WebhookFaultRule> Webhooks { get; set; } = new();
+}

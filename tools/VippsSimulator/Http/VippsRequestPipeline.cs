@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using VippsSimulator.Auth;
+using VippsSimulator.Faults;
+using VippsSimulator.Hosting;
+using VippsSimulator.Payments;
+
+namespace VippsSimulator.Http;
+
+/// <summary>
+/// What every Vipps API call passes through before its handler, in the gateway's order: bearer token, subscription
+/// key and MSN; then injected faults; then the per-reference rate limit. A <see cref="FaultKind.ResponseLost"/> fault
+/// runs the handler and then throws its answer away.
+/// </summary>
+public sealed partial class VippsRequestPipeline(
+    AccessTokens tokens, MerchantDirectory merchants, FaultInjector faults, RateLimiter rateLimiter,
+    IOptions<SimulatorOptions> options, ILogger<VippsRequestPipeline> logger)
+{
+    [GeneratedRegex("^[0-9]{4,10}$")] private static partial Regex MsnPattern();
+
+    /// <param name="msnRequired">ePayment demands the MSN header; the Webhooks API lets it default to the token's merchant.</param>
+    public async Task<IResult> Run(HttpContext context, string endpoint, string? reference, bool msnRequired, Func<Merchant, Task<IResult>> handler)
+    {
+        var (merchant, authError) = Authenticate(context.Request, msnRequired);
+        if (merchant is null) return authError!.ToResult(context);
+
+        var fault = await ApplyFault(context, endpoint, merchant.Msn, reference);
+        if (fault is not null && fault.Kind != FaultKind.ResponseLost) return FaultResult(context, fault);
+
+        if (reference is not null && endpoint != "approve" &&
+            !rateLimiter.TryAcquire(endpoint, merchant.Msn, merchant.Options.SubscriptionKey, reference))
+        {
+            logger.LogInformation("Rate limit hit on {Endpoint} for {Msn}/{Reference}", endpoint, merchant.Msn, reference);
+            return new VippsError(429, "Too Many Requests", Detail: "Rate limit exceeded for this reference.").ToResult(context);
+        }
+
+        var result = await handler(merchant);
+        if (fault is null) return result;
+        logger.LogInformation("Fault: {Endpoint} for {Reference} applied, answer replaced by {Status}", endpoint, reference, fault.Status);
+        return FaultResult(context, fault);
+    }
+
+    /// <summary>Adds latency and hangs; returns the failure rule (error or lost response) if one was drawn.</summary>
+    public async Task<FaultRule?> ApplyFault(HttpContext context, string endpoint, string? msn, string? reference)
+    {
+        var decision = faults.Decide(endpoint, msn, reference);
+        if (decision.LatencyMilliseconds > 0) await Task.Delay(decision.LatencyMilliseconds, context.RequestAborted);
+        if (decision.Failure is { Kind: FaultKind.Hang } hang)
+        {
+            logger.LogInformation("Fault: {Endpoint} for {Reference} hangs up to {Seconds} s", endpoint, reference, hang.HangSeconds);
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(hang.HangSeconds), context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client gave up, which is the point of the fault.
+            }
+            return new FaultRule { Kind = FaultKind.Error, Status = 500 };
+        }
+        return decision.Failure;
+    }
+
+    public static IResult FaultResult(HttpContext context, FaultRule fault)
+    {
+        var error = fault.Status switch
+        {
+            429 => new VippsError(429, "Too Many Requests", Detail: "Injected fault."),
+            423 => new VippsError(423, "Locked", Detail: "Injected fault: the payment is being processed, retry soon."),
+            500 => new VippsError(500, "Internal Server Error", "3010", "Injected fault."),
+            _ => new VippsError(fault.Status, "Service unavailable", Detail: "Injected fault."),
+        };
+        if (fault.Status == 429) context.Response.Headers.RetryAfter = "1";
+        return error.ToResult(context);
+    }
+
+    private (Merchant? Merchant, VippsError? Error) Authenticate(HttpRequest request, bool msnRequired)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+            return (null, new VippsError(401, "Unauthorized", Detail: "Missing Authorization: Bearer <access token>."));
+        var clientId = tokens.Validate(authorization["Bearer ".Length..].Trim());
+        var merchant = clientId is null ? null : merchants.ByClientId(clientId);
+        if (merchant is null) return (null, new VippsError(401, "Unauthorized", Detail: "The access token is invalid or expired."));
+
+        var subscriptionKey = request.Headers["Ocp-Apim-Subscription-Key"].ToString();
+        if (subscriptionKey.Length == 0 || merchants.BySubscriptionKey(subscriptionKey) is not { } keyOwner)
+            return (null, new VippsError(401, "Unauthorized", Detail: "Access denied due to missing or invalid subscription key."));
+        if (keyOwner != merchant)
+            return (null, new VippsError(403, "Forbidden", Detail: "The subscription key does not belong to the token's merchant."));
+
+        var msn = request.Headers["Merchant-Serial-Number"].ToString();
+        if (msn.Length == 0 && !msnRequired) return (merchant, null);
+        if (msn.Length == 0) return (null, new VippsError(403, "Forbidden", Detail: "Missing Merchant-Serial-Number header."));
+        if (!MsnPattern().IsMatch(msn) || msn != merchant.Msn)
+            return (null, new VippsError(403, "Forbidden", Detail: "The Merchant-Serial-Number is not accessible with these credentials."));
+        return (merchant, null);
+    }
+
+    /// <summary>The base of links handed out: the configured public URL, else the scheme and host the caller used.</summary>
+    public string BaseUrl(HttpRequest request) =>
+        options.Value.PublicBaseUrl is { Length: > 0 } configured ? configured.TrimEnd('/') : $"{request.Scheme}://{request.Host}";
+}
+
+/// <summary>Writes a <see cref="StoredResponse"/> as it was first answered.</summary>
+public sealed class StoredResult(StoredResponse response) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.StatusCode = response.Status;
+        if (response.Body.Length == 0) return Task.CompletedTask;
+        httpContext.Response.ContentType = response.ContentType;
+        return httpContext.Response.Body.WriteAsync(response.Body).AsTask();
+    }
+}
