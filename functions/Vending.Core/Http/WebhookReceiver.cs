@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Vending.Vipps;
+using Vending.Vipps.EPayment;
+using Vending.Vipps.Webhooks;
+
+namespace Vending.Core.Http;
+
+/// <summary>One secret that may have signed a webhook: the merchant's registration secret for our URL.</summary>
+public sealed record WebhookSecret(string MerchantId, string MerchantSerialNumber, string Secret);
+
+/// <summary>
+/// The secrets webhooks are verified against. The default reads <see cref="VippsOptions"/> (Key Vault references in
+/// Azure); an operator feature that registers webhooks can supply stored secrets instead, and during a rotation a
+/// merchant may have two.
+/// </summary>
+public interface IWebhookSecretProvider
+{
+    ValueTask<IReadOnlyList<WebhookSecret>> GetSecretsAsync(CancellationToken cancellationToken);
+}
+
+public sealed class VippsOptionsWebhookSecretProvider(IOptionsMonitor<VippsOptions> options) : IWebhookSecretProvider
+{
+    public ValueTask<IReadOnlyList<WebhookSecret>> GetSecretsAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<WebhookSecret> secrets = options.CurrentValue.Merchants
+            .Where(merchant => !string.IsNullOrEmpty(merchant.Value.WebhookSecret))
+            .Select(merchant => new WebhookSecret(merchant.Key, merchant.Value.MerchantSerialNumber, merchant.Value.WebhookSecret!))
+            .ToList();
+        return ValueTask.FromResult(secrets);
+    }
+}
+
+/// <summary>A webhook whose signature checked out, with the merchant whose secret signed it.</summary>
+public sealed record VerifiedWebhook(string MerchantId, PaymentEvent Event);
+
+/// <summary>
+/// Authenticates a Vipps webhook before trusting a byte of it: the bounded raw body is verified against every
+/// configured secret (HMAC over the registered URL, see <see cref="WebhookSignature"/>); only then is it parsed, and
+/// its <c>msn</c> must be that of a merchant whose secret signed it.
+/// </summary>
+public sealed class WebhookReceiver(
+    RequestBodyReader bodies,
+    IWebhookSecretProvider secrets,
+    IOptions<HttpApiOptions> options,
+    TimeProvider time,
+    ILogger<WebhookReceiver> logger)
+{
+    private readonly Uri _webhookUrl = options.Value.WebhookUrl;
+    private readonly TimeSpan _skew = TimeSpan.FromSeconds(options.Value.WebhookClockSkewSeconds);
+
+    public async Task<VerifiedWebhook> ReceiveAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var body = await bodies.ReadAsync(request, cancellationToken).ConfigureAwait(false);
+        var date = Header(request, WebhookSignature.DateHeader);
+        var contentHash = Header(request, WebhookSignature.ContentHashHeader);
+        var authorization = Header(request, WebhookSignature.AuthorizationHeader);
+        var now = time.GetUtcNow();
+
+        var signers = new List<WebhookSecret>();
+        var lastFailure = WebhookSignatureResult.MissingHeaders;
+        foreach (var secret in await secrets.GetSecretsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var result = WebhookSignature.Verify(secret.Secret, _webhookUrl, date, contentHash, authorization, body, now, _skew);
+            if (result == WebhookSignatureResult.Valid)
+            {
+                signers.Add(secret);
+            }
+            else
+            {
+                lastFailure = result;
+            }
+        }
+
+        if (signers.Count == 0)
+        {
+            logger.LogWarning("Webhook refused: {Failure} against every configured secret (date {XMsDate})", lastFailure, date);
+            throw new ApiProblemException(StatusCodes.Status401Unauthorized, ApiErrors.InvalidSignature, "The webhook signature is not valid.");
+        }
+
+        var paymentEvent = Parse(body);
+        var signer = signers.FirstOrDefault(s => s.MerchantSerialNumber == paymentEvent.Msn);
+        if (signer is null)
+        {
+            logger.LogWarning("Webhook for {Reference} names msn {Msn}, not the merchant {MerchantId} whose secret signed it",
+                paymentEvent.Reference, paymentEvent.Msn, signers[0].MerchantId);
+            throw new ApiProblemException(StatusCodes.Status400BadRequest, ApiErrors.MerchantMismatch, "The msn does not belong to the signing merchant.", "msn");
+        }
+
+        return new VerifiedWebhook(signer.MerchantId, paymentEvent);
+    }
+
+    // Vipps may add payload fields (userDetails, shippingDetails, ...): unknown fields are fine here, missing ones are not.
+    private static PaymentEvent Parse(byte[] body)
+    {
+        PaymentEvent? paymentEvent;
+        try
+        {
+            paymentEvent = JsonSerializer.Deserialize<PaymentEvent>(body, VippsJson.Options);
+        }
+        catch (JsonException)
+        {
+            throw new ApiProblemException(StatusCodes.Status400BadRequest, ApiErrors.InvalidJson, "The webhook body is not a valid payment event.");
+        }
+
+        var missing = paymentEvent switch
+        {
+            null => "",
+            { Msn: null or "" } => "msn",
+            { Reference: null or "" } => "reference",
+            { PspReference: null or "" } => "pspReference",
+            { Name: null or "" } => "name",
+            { Amount: null } or { Amount.Currency: null or "" } => "amount",
+            _ when paymentEvent.Timestamp == default => "timestamp",
+            _ => null,
+        };
+
+        return missing is null
+            ? paymentEvent!
+            : throw new ApiProblemException(StatusCodes.Status400BadRequest, ApiErrors.ValidationFailed, "The webhook body misses a required field.", missing.Length == 0 ? null : missing);
+    }
+
+    private static string? Header(HttpRequest request, string name) =>
+        request.Headers.TryGetValue(name, out var values) && values.Count == 1 ? values[0] : null;
+}
