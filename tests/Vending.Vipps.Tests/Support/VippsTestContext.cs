@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Vending.Vipps.EPayment;
+using Vending.Vipps.Webhooks;
+
+namespace Vending.Vipps.Tests.Support;
+
+/// <summary>The client as the product wires it (<see cref="ServiceCollectionExtensions.AddVippsClient"/>), over a fake Vipps.</summary>
+internal sealed class VippsTestContext : IDisposable
+{
+    public const string Norway = "vipps-no";
+    public const string Denmark = "mobilepay-dk";
+
+    public VippsTestContext(Action<Dictionary<string, string?>>? configure = null, TimeProvider? timeProvider = null)
+    {
+        var settings = DefaultSettings();
+        configure?.Invoke(settings);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
+        var services = new ServiceCollection();
+        if (timeProvider is not null)
+        {
+            services.AddSingleton(timeProvider);
+        }
+
+        services.AddVippsClient(configuration);
+        services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(() => Handler));
+        Services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    public FakeVippsHandler Handler { get; } = new();
+
+    public ServiceProvider Services { get; }
+
+    public IVippsEPaymentClient EPayment => Services.GetRequiredService<IVippsEPaymentClient>();
+
+    public IVippsWebhooksClient Webhooks => Services.GetRequiredService<IVippsWebhooksClient>();
+
+    public static Dictionary<string, string?> DefaultSettings() => new()
+    {
+        ["Vipps:BaseUrl"] = "http://vipps.test",
+        ["Vipps:AttemptTimeoutSeconds"] = "10",
+        ["Vipps:TotalTimeoutSeconds"] = "30",
+        ["Vipps:MaxRetryAttempts"] = "3",
+        // Backoff still runs (exponential, jittered) but in milliseconds, so retry tests stay fast.
+        ["Vipps:RetryBaseDelayMilliseconds"] = "1",
+        ["Vipps:SystemName"] = "vending-test",
+        ["Vipps:SystemVersion"] = "2.3.4",
+        ["Vipps:PluginName"] = "vending-vipps-client",
+        ["Vipps:PluginVersion"] = "1.0.0",
+        [$"Vipps:Merchants:{Norway}:MerchantSerialNumber"] = "123456",
+        [$"Vipps:Merchants:{Norway}:ClientId"] = "client-no",
+        [$"Vipps:Merchants:{Norway}:ClientSecret"] = "secret-no",
+        [$"Vipps:Merchants:{Norway}:SubscriptionKey"] = "subscription-no",
+        [$"Vipps:Merchants:{Norway}:Currencies:0"] = "NOK",
+        [$"Vipps:Merchants:{Denmark}:MerchantSerialNumber"] = "654321",
+        [$"Vipps:Merchants:{Denmark}:ClientId"] = "client-dk",
+        [$"Vipps:Merchants:{Denmark}:ClientSecret"] = "secret-dk",
+        [$"Vipps:Merchants:{Denmark}:SubscriptionKey"] = "subscription-dk",
+        [$"Vipps:Merchants:{Denmark}:Currencies:0"] = "DKK",
+        [$"Vipps:Merchants:{Denmark}:Currencies:1"] = "EUR",
+        [$"Vipps:Merchants:{Denmark}:Brand"] = "MobilePay",
+    };
+
+    public void Dispose() => Services.Dispose();
+}
+
+/// <summary>A clock the test moves by hand; timers stay real (only the token cache reads this clock's "now").</summary>
+internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
+{
+    private long utcTicks = start.UtcTicks;
+
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref utcTicks), TimeSpan.Zero);
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref utcTicks, by.Ticks);
+}
