@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Vending.Core;
+using Vending.Core.Http;
+
+namespace VendingFunctions;
+
+/// <summary>What the Function App registers, shared with the local runner so both run the functions on the same services.</summary>
+public static class FunctionAppServices
+{
+    public static IServiceCollection AddVendingFunctionApp(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddVending(configuration);
+        services.AddVendingHttpApi(configuration);
+        return services;
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Vending.Core.Http;
+using Vending.Core.Sales;
+
+namespace VendingFunctions.Http.Webhooks;
+
+/// <summary>Vipps MobilePay payment events. Authenticated by HMAC (not by a Functions key, which Vipps cannot send).</summary>
+public sealed class VippsWebhookFunction(HttpApi api, WebhookReceiver webhooks, ISaleService sales)
+{
+    [Function("VippsWebhook")]
+    public Task<IActionResult> Receive(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/vipps")] HttpRequest request, CancellationToken cancellationToken) =>
+        api.RunAsync(request, cancellationToken, async ct =>
+        {
+            var webhook = await webhooks.ReceiveAsync(request, ct);
+            var outcome = await sales.RecordWebhookAsync(webhook.MerchantId, webhook.Event, ct);
+            return ApiResult.Json(StatusCodes.Status200OK, new WebhookAcknowledgement(outcome));
+        });
+}
+
+/// <summary>Vipps only looks at the status; the outcome helps whoever replays a webhook by hand.</summary>
+public sealed record WebhookAcknowledgement(WebhookOutcome Outcome);
