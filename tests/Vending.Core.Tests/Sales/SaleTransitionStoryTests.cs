@@ -1,0 +1,258 @@
+using Vending.Core.Machines;
+using Vending.Core.Sales;
+using static Vending.Core.Tests.Sales.SaleExamples;
+
+namespace Vending.Core.Tests.Sales;
+
+/// <summary>Sales told as stories through the pure state machine: the orderings the table cannot show.</summary>
+public class SaleTransitionStoryTests
+{
+    private static SaleDecision Decide(Sale sale, SaleEvent saleEvent) => SaleTransitions.Decide(sale, saleEvent, Now);
+
+    [Fact]
+    public void Delivered_is_captured_in_full_and_announced()
+    {
+        var vend = Decide(Authorized(), new VendReported(new VendReport(VendOutcome.Delivered, null)));
+        var capture = Assert.Single(vend.Commands);
+        Assert.Equal((OperationKind.Capture, 3000L), (capture.Kind, capture.Amount));
+        Assert.Equal(["vending.sale.vend_reported.v1"], vend.Outbox.Select(e => e.Type));
+
+        var done = Decide(vend.Sale, new CommandSucceeded(capture.Id, new PaymentAggregate(3000, 3000, 0, 0)));
+        Assert.Equal(SaleState.Captured, done.Sale.State);
+        Assert.Equal(3000, done.Sale.CapturedAmount);
+        Assert.Empty(done.Commands);
+        var captured = Assert.Single(done.Outbox);
+        Assert.Equal("vending.sale.captured.v1", captured.Type);
+        Assert.Equal($"{vend.Sale.Reference}-{captured.Sequence:D6}", captured.EventId);
+        Assert.Equal(vend.Sale.OutboxSequence + 1, captured.Sequence);
+    }
+
+    [Fact]
+    public void Partial_vend_captures_the_delivered_lines_first_then_releases_the_rest()
+    {
+        var vend = Decide(Authorized(), new VendReported(new VendReport(VendOutcome.Partial, [new DeliveredLine("cola", 1), new DeliveredLine("chips", 0)])));
+        var capture = Assert.Single(vend.Commands);
+        Assert.Equal((OperationKind.Capture, 1000L), (capture.Kind, capture.Amount));
+        Assert.Equal(1000, vend.Sale.DeliveredAmount);
+
+        var captured = Decide(vend.Sale, new CommandSucceeded(capture.Id, null));
+        var release = Assert.Single(captured.Commands);
+        Assert.Equal((OperationKind.Release, 2000L), (release.Kind, release.Amount));
+        Assert.Equal(SaleState.Settling, captured.Sale.State);
+
+        var released = Decide(captured.Sale, new CommandSucceeded(release.Id, null));
+        Assert.Equal(SaleState.Captured, released.Sale.State);
+        Assert.Equal((1000L, 2000L), (released.Sale.CapturedAmount, released.Sale.CancelledAmount));
+    }
+
+    [Fact]
+    public void Failed_vend_is_cancelled_never_refunded()
+    {
+        var vend = Decide(Authorized(), new VendReported(new VendReport(VendOutcome.Failed, null)));
+        var release = Assert.Single(vend.Commands);
+        Assert.Equal(OperationKind.Release, release.Kind);
+
+        var done = Apply(vend.Sale, new CommandSucceeded(release.Id, null));
+        Assert.Equal(SaleState.Cancelled, done.State);
+        Assert.Equal((0L, 3000L, 0L), (done.CapturedAmount, done.CancelledAmount, done.RefundedAmount));
+        Assert.DoesNotContain(done.Operations, operation => operation.Kind is OperationKind.Refund or OperationKind.Capture);
+    }
+
+    [Fact]
+    public void Machine_cancel_racing_an_approval_releases_the_reservation()
+    {
+        var cancel = Decide(Created(), new MachineCancelRequested());
+        var terminate = Assert.Single(cancel.Commands);
+        Assert.Equal(OperationKind.Terminate, terminate.Kind);
+
+        // The customer approved as we cancelled: cancelTransactionOnly answers 6060.
+        var refused = Decide(cancel.Sale, new CommandFailed(terminate.Id, "vipps_6060", SaleTransitions.CannotCancelAuthorized));
+        var release = Assert.Single(refused.Commands);
+        Assert.Equal(OperationKind.Release, release.Kind);
+
+        var done = Apply(refused.Sale, new CommandSucceeded(release.Id, null));
+        Assert.Equal(SaleState.Cancelled, done.State);
+        Assert.Equal(0, done.CapturedAmount);
+        Assert.Equal(3000, done.CancelledAmount);
+    }
+
+    [Fact]
+    public void Authorized_webhook_while_terminating_waits_for_the_terminate_then_releases()
+    {
+        var cancelling = Apply(Created(), new MachineCancelRequested());
+        var authorized = Decide(cancelling, VippsEvent(VippsEventKind.Authorized));
+        Assert.Empty(authorized.Commands); // one command in flight at a time
+        Assert.Equal(SaleState.Settling, authorized.Sale.State);
+
+        var refused = Decide(authorized.Sale, new CommandFailed("terminate1", "vipps_6060", 6060));
+        Assert.Equal(OperationKind.Release, Assert.Single(refused.Commands).Kind);
+    }
+
+    [Theory]
+    [InlineData(SaleState.Expired)]
+    [InlineData(SaleState.Aborted)]
+    [InlineData(SaleState.Cancelled)]
+    public void Authorization_after_the_sale_ended_is_released_never_kept(SaleState ended)
+    {
+        var sale = ended == SaleState.Cancelled
+            ? Apply(Apply(Created(), new MachineCancelRequested()), new CommandFailed("terminate1", "vipps_6050", 6050))
+            : InState(ended);
+        Assert.Equal(ended, sale.State);
+
+        var late = Decide(sale, VippsEvent(VippsEventKind.Authorized));
+        var release = Assert.Single(late.Commands);
+        Assert.Equal(OperationKind.Release, release.Kind);
+
+        var done = Apply(late.Sale, new CommandSucceeded(release.Id, null));
+        Assert.Equal(SaleState.Cancelled, done.State);
+        Assert.Equal((3000L, 0L, 3000L), (done.AuthorizedAmount, done.CapturedAmount, done.CancelledAmount));
+    }
+
+    [Fact]
+    public void Captured_webhook_before_the_command_result_counts_the_capture_once()
+    {
+        var settling = Settling();
+        var capture = settling.FindPending(OperationKind.Capture)!;
+
+        var webhook = Apply(settling, VippsEvent(VippsEventKind.Captured, 3000, capture.IdempotencyKey));
+        Assert.Equal(SaleState.Captured, webhook.State);
+
+        var lateResult = Decide(webhook, new CommandSucceeded(capture.Id, new PaymentAggregate(3000, 3000, 0, 0)));
+        Assert.Equal(DecisionKind.Ignore, lateResult.Kind);
+        Assert.Equal(3000, webhook.CapturedAmount);
+    }
+
+    [Fact]
+    public void Captured_webhook_after_the_command_result_only_confirms()
+    {
+        var captured = Captured();
+        var capture = captured.Operations.Single(operation => operation.Kind == OperationKind.Capture);
+
+        var confirmation = Apply(captured, VippsEvent(VippsEventKind.Captured, 3000, capture.IdempotencyKey));
+        Assert.Equal(3000, confirmation.CapturedAmount);
+        Assert.True(confirmation.FindOperation(capture.Id)!.ConfirmedByVipps);
+    }
+
+    [Fact]
+    public void Terminated_webhook_completes_the_machine_cancel()
+    {
+        var cancelling = Apply(Created(), new MachineCancelRequested());
+        var done = Decide(cancelling, VippsEvent(VippsEventKind.Terminated));
+        Assert.Equal(SaleState.Cancelled, done.Sale.State);
+        Assert.Equal(["vending.sale.cancelled.v1"], done.Outbox.Select(e => e.Type));
+        Assert.Equal(DecisionKind.Ignore, Decide(done.Sale, new CommandSucceeded("terminate1", null)).Kind);
+    }
+
+    [Fact]
+    public void Customer_abort_while_terminating_ends_the_sale_cancelled_with_nothing_reserved()
+    {
+        var cancelling = Apply(Created(), new MachineCancelRequested());
+        var done = Apply(cancelling, VippsEvent(VippsEventKind.Aborted));
+        Assert.Equal(SaleState.Cancelled, done.State);
+        Assert.Equal((0L, 0L), (done.AuthorizedAmount, done.CapturedAmount));
+    }
+
+    [Fact]
+    public void Capture_at_authorization_captures_at_once_and_refunds_what_was_not_delivered()
+    {
+        var created = Apply(New(CaptureMode.OnAuthorization), new PaymentCreateConfirmed(new SaleQrSource(SaleQrSource.Image, "https://qr.example/x")));
+        var authorized = Decide(created, VippsEvent(VippsEventKind.Authorized));
+        Assert.Equal((OperationKind.Capture, 3000L), (authorized.Commands[0].Kind, authorized.Commands[0].Amount));
+        var captured = Apply(authorized.Sale, new CommandSucceeded("capture1", null));
+        Assert.Equal(SaleState.Captured, captured.State);
+
+        var partial = Decide(captured, new VendReported(new VendReport(VendOutcome.Partial, [new DeliveredLine("cola", 2)])));
+        var refund = Assert.Single(partial.Commands);
+        Assert.Equal((OperationKind.Refund, 1000L), (refund.Kind, refund.Amount));
+
+        var refunded = Apply(partial.Sale, new CommandSucceeded(refund.Id, null));
+        Assert.Equal(SaleState.Captured, refunded.State);
+        Assert.Equal((3000L, 1000L), (refunded.CapturedAmount, refunded.RefundedAmount));
+    }
+
+    [Fact]
+    public void The_same_vend_report_again_is_a_repeat_in_any_line_order_and_a_different_one_is_refused()
+    {
+        var settling = Apply(Authorized(), new VendReported(new VendReport(VendOutcome.Partial, [new DeliveredLine("cola", 1), new DeliveredLine("chips", 1)])));
+
+        var repeat = Decide(settling, new VendReported(new VendReport(VendOutcome.Partial, [new DeliveredLine("chips", 1), new DeliveredLine("cola", 1)])));
+        Assert.Equal(DecisionKind.Ignore, repeat.Kind);
+
+        var different = Decide(settling, new VendReported(new VendReport(VendOutcome.Delivered, null)));
+        Assert.Equal("vend_already_reported", different.Refusal!.Code);
+    }
+
+    [Theory]
+    [InlineData("tea", 1)]
+    [InlineData("cola", 3)]
+    [InlineData("cola", -1)]
+    public void Partial_lines_outside_the_order_are_refused(string productId, int quantity)
+    {
+        var decision = Decide(Authorized(), new VendReported(new VendReport(VendOutcome.Partial, [new DeliveredLine(productId, quantity)])));
+        Assert.Equal(("invalid_delivered_lines", "deliveredLines"), (decision.Refusal!.Code, decision.Refusal.Field));
+    }
+
+    [Fact]
+    public void Partial_without_lines_is_refused()
+    {
+        var decision = Decide(Authorized(), new VendReported(new VendReport(VendOutcome.Partial, [])));
+        Assert.Equal("delivered_lines_required", decision.Refusal!.Code);
+    }
+
+    [Fact]
+    public void A_vend_report_after_the_deadline_is_refused_and_the_reservation_released()
+    {
+        var missed = Decide(Authorized(), new VendDeadlinePassed());
+        Assert.Equal(OperationKind.Release, Assert.Single(missed.Commands).Kind);
+
+        var late = Decide(missed.Sale, new VendReported(new VendReport(VendOutcome.Delivered, null)));
+        Assert.Equal("vend_report_too_late", late.Refusal!.Code);
+    }
+
+    [Fact]
+    public void A_permanently_refused_capture_fails_the_sale_with_the_code()
+    {
+        var failed = Decide(Settling(), new CommandFailed("capture1", "vipps_6100", 6100));
+        Assert.Equal(SaleState.Failed, failed.Sale.State);
+        Assert.Equal("vipps_6100", failed.Sale.FailureCode);
+        Assert.Equal(["vending.sale.failed.v1"], failed.Outbox.Select(e => e.Type));
+    }
+
+    [Fact]
+    public void Refunds_are_bounded_by_what_was_captured()
+    {
+        var partly = Apply(Apply(Captured(), new RefundRequested(1000)), new CommandSucceeded("refund2", null));
+        Assert.Equal(SaleState.Captured, partly.State);
+
+        var tooMuch = Decide(partly, new RefundRequested(2001));
+        Assert.Equal(("refund_exceeds_captured", "amount"), (tooMuch.Refusal!.Code, tooMuch.Refusal.Field));
+        Assert.Equal("invalid_amount", Decide(partly, new RefundRequested(0)).Refusal!.Code);
+
+        var rest = Apply(Apply(partly, new RefundRequested(2000)), new CommandSucceeded("refund3", null));
+        Assert.Equal(SaleState.Refunded, rest.State);
+    }
+
+    [Fact]
+    public void Operations_have_distinct_stable_idempotency_keys()
+    {
+        var sale = Apply(Apply(Apply(Captured(), new RefundRequested(1000)), new CommandSucceeded("refund2", null)), new RefundRequested(500));
+        var keys = sale.Operations.Select(operation => operation.IdempotencyKey).ToList();
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        Assert.All(sale.Operations, operation => Assert.Equal(SaleTransitions.IdempotencyKey(sale.Reference, operation.Id), operation.IdempotencyKey));
+    }
+
+    [Fact]
+    public void Expiry_is_inferred_only_after_the_expiry_time()
+    {
+        Assert.Equal(DecisionKind.Ignore, SaleTransitions.Decide(Created(), new PaymentExpiryPassed(), Start.AddMinutes(9)).Kind);
+        Assert.Equal(SaleState.Expired, SaleTransitions.Decide(Created(), new PaymentExpiryPassed(), Start.AddMinutes(11)).Sale.State);
+    }
+
+    [Fact]
+    public void Divergence_is_recorded_once_per_difference()
+    {
+        var first = Apply(Captured(), new DivergenceObserved("Vipps captured 0"));
+        Assert.Equal(DecisionKind.Ignore, Decide(first, new DivergenceObserved("Vipps captured 0")).Kind);
+        Assert.Equal(DecisionKind.Record, Decide(first, new DivergenceObserved("Vipps captured 1")).Kind);
+    }
+}
