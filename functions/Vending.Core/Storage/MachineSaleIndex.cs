@@ -1,0 +1,138 @@
+using Azure;
+using Azure.Data.Tables;
+using Vending.Core.Sales;
+
+namespace Vending.Core.Storage;
+
+/// <summary>The sale a machine sale id maps to. <see cref="IsNew"/>: this call made the claim (a new sale).</summary>
+public sealed record MachineSaleClaim(string Reference, bool IsNew);
+
+public sealed record MachineSaleListing(string Reference, string MachineSaleId, DateTimeOffset CreatedAt);
+
+public interface IMachineSaleIndex
+{
+    /// <summary>
+    /// Maps (machine, machine sale id) to a sale reference, once: an existing mapping is returned as is (a replay).
+    /// A new one needs the machine's current open sale (if any) to be over, which <paramref name="isStillOpen"/> judges;
+    /// otherwise 409 <c>open_sale_exists</c>. Claim, listing row and the machine's open-sale pointer are one transaction,
+    /// so two racing creates cannot both win.
+    /// </summary>
+    Task<MachineSaleClaim> ClaimAsync(
+        string machineId,
+        string machineSaleId,
+        string proposedReference,
+        Func<string, DateTimeOffset, CancellationToken, Task<bool>> isStillOpen,
+        CancellationToken cancellationToken);
+
+    Task<string?> FindAsync(string machineId, string machineSaleId, CancellationToken cancellationToken);
+
+    /// <summary>The machine's sales, newest first.</summary>
+    Task<IReadOnlyList<MachineSaleListing>> ListAsync(string machineId, int max, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The <c>MachineSales</c> table, partition = machine id: <c>id-{machineSaleId}</c> (the idempotent create),
+/// <c>t-{invertedTicks}-{reference}</c> (newest-first listing), and <c>open</c> (the machine's current sale, the
+/// guard for "one open sale per machine").
+/// </summary>
+public sealed class MachineSaleIndex(VendingTables tables, TimeProvider time) : IMachineSaleIndex
+{
+    private const string OpenRowKey = "open";
+    private const string IdPrefix = "id-";
+    private const string ListingPrefix = "t-";
+    private const int MaxAttempts = 5;
+
+    public async Task<MachineSaleClaim> ClaimAsync(
+        string machineId,
+        string machineSaleId,
+        string proposedReference,
+        Func<string, DateTimeOffset, CancellationToken, Task<bool>> isStillOpen,
+        CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.MachineSales, cancellationToken);
+        var claimId = Guid.NewGuid().ToString("N");
+        for (var attempt = 1; ; attempt++)
+        {
+            var existing = await table.GetEntityIfExistsAsync<TableEntity>(machineId, IdRowKey(machineSaleId), cancellationToken: cancellationToken);
+            if (existing.HasValue && existing.Value is { } claim)
+            {
+                // Our own claim, if a retried write of ours landed and then answered with a conflict.
+                return new MachineSaleClaim(claim.GetString("Reference")!, claim.GetString("ClaimId") == claimId);
+            }
+
+            var open = await table.GetEntityIfExistsAsync<TableEntity>(machineId, OpenRowKey, cancellationToken: cancellationToken);
+            if (open.HasValue && open.Value is { } openRow
+                && await isStillOpen(openRow.GetString("Reference")!, openRow.GetDateTimeOffset("ClaimedAt") ?? DateTimeOffset.MinValue, cancellationToken))
+            {
+                throw new SaleException(409, "open_sale_exists",
+                    $"Machine {machineId} has an open sale ({openRow.GetString("MachineSaleId")}); finish or cancel it first.");
+            }
+
+            var now = time.GetUtcNow();
+            var openEntity = new TableEntity(machineId, OpenRowKey)
+            {
+                ["Reference"] = proposedReference,
+                ["MachineSaleId"] = machineSaleId,
+                ["ClaimedAt"] = now,
+            };
+            TableTransactionAction[] actions =
+            [
+                open.HasValue
+                    ? new(TableTransactionActionType.UpdateReplace, openEntity, open.Value!.ETag)
+                    : new(TableTransactionActionType.Add, openEntity),
+                new(TableTransactionActionType.Add, new TableEntity(machineId, IdRowKey(machineSaleId))
+                {
+                    ["Reference"] = proposedReference,
+                    ["ClaimId"] = claimId,
+                    ["ClaimedAt"] = now,
+                }),
+                new(TableTransactionActionType.Add, new TableEntity(machineId, ListingRowKey(now, proposedReference))
+                {
+                    ["Reference"] = proposedReference,
+                    ["MachineSaleId"] = machineSaleId,
+                    ["CreatedAt"] = now,
+                }),
+            ];
+            try
+            {
+                await table.SubmitTransactionAsync(actions, cancellationToken);
+                return new MachineSaleClaim(proposedReference, true);
+            }
+            catch (TableTransactionFailedException exception) when (exception.Status is 409 or 412 && attempt < MaxAttempts)
+            {
+                // Another create of this machine moved first: look again (it may be this very sale id: a replay).
+            }
+        }
+    }
+
+    public async Task<string?> FindAsync(string machineId, string machineSaleId, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.MachineSales, cancellationToken);
+        var existing = await table.GetEntityIfExistsAsync<TableEntity>(machineId, IdRowKey(machineSaleId), cancellationToken: cancellationToken);
+        return existing.HasValue ? existing.Value!.GetString("Reference") : null;
+    }
+
+    public async Task<IReadOnlyList<MachineSaleListing>> ListAsync(string machineId, int max, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.MachineSales, cancellationToken);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {machineId} and RowKey ge {ListingPrefix} and RowKey lt {TableKeys.RangeEnd(ListingPrefix)}");
+        var listing = new List<MachineSaleListing>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken))
+        {
+            listing.Add(new MachineSaleListing(row.GetString("Reference")!, row.GetString("MachineSaleId")!, row.GetDateTimeOffset("CreatedAt") ?? default));
+            if (listing.Count >= max)
+            {
+                break;
+            }
+        }
+
+        return listing;
+    }
+
+    private static string IdRowKey(string machineSaleId) => IdPrefix + machineSaleId;
+
+    /// <summary>Inverted ticks sort the newest first (RowKeys sort ascending).</summary>
+    private static string ListingRowKey(DateTimeOffset createdAt, string reference) =>
+        $"{ListingPrefix}{DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks:D19}-{reference}";
+}

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Data.Tables;
+using Vending.Core.Machines;
+using Vending.Core.Sales;
+
+namespace Vending.Core.Storage;
+
+/// <summary>How a sale's rows look in the <c>Sales</c> table (one partition per sale).</summary>
+internal static class SaleEntities
+{
+    public const string StateRowKey = "state";
+    public const string HistoryPrefix = "h-";
+    public const string WebhookPrefix = "w-";
+    public const string TransitionIdProperty = "TransitionId";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public static string HistoryRowKey(long sequence) => $"{HistoryPrefix}{sequence:D6}";
+
+    /// <summary>The dedupe row of a Vipps event: its insert conflicts on a duplicate (same name and pspReference).</summary>
+    public static string WebhookRowKey(string eventName, string pspReference) =>
+        TableKeys.Safe($"{WebhookPrefix}{eventName}-{pspReference}");
+
+    /// <summary><paramref name="transitionId"/> marks which write produced this version, so a retried write that
+    /// already succeeded (and then reports 409/412) is recognised as ours.</summary>
+    public static TableEntity ToEntity(Sale sale, string transitionId) => new(sale.Reference, StateRowKey)
+    {
+        [nameof(Sale.MachineId)] = sale.MachineId,
+        [nameof(Sale.MachineSaleId)] = sale.MachineSaleId,
+        [nameof(Sale.MerchantId)] = sale.MerchantId,
+        [nameof(Sale.Currency)] = sale.Currency,
+        [nameof(Sale.CaptureMode)] = sale.CaptureMode.ToString(),
+        [nameof(Sale.State)] = sale.State.ToString(),
+        [nameof(Sale.Amount)] = sale.Amount,
+        [nameof(Sale.AuthorizedAmount)] = sale.AuthorizedAmount,
+        [nameof(Sale.CapturedAmount)] = sale.CapturedAmount,
+        [nameof(Sale.CancelledAmount)] = sale.CancelledAmount,
+        [nameof(Sale.RefundedAmount)] = sale.RefundedAmount,
+        [nameof(Sale.DeliveredAmount)] = sale.DeliveredAmount,
+        [nameof(Sale.Lines)] = JsonSerializer.Serialize(sale.Lines, Json),
+        [nameof(Sale.PaymentCreated)] = sale.PaymentCreated,
+        [nameof(Sale.Qr)] = sale.Qr is null ? null : JsonSerializer.Serialize(sale.Qr, Json),
+        [nameof(Sale.QrRequest)] = JsonSerializer.Serialize(sale.QrRequest, Json),
+        [nameof(Sale.CreatedAt)] = sale.CreatedAt.ToUniversalTime(),
+        [nameof(Sale.UpdatedAt)] = sale.UpdatedAt.ToUniversalTime(),
+        [nameof(Sale.ExpiresAt)] = sale.ExpiresAt.ToUniversalTime(),
+        [nameof(Sale.AuthorizedAt)] = sale.AuthorizedAt?.ToUniversalTime(),
+        [nameof(Sale.FailureCode)] = sale.FailureCode,
+        [nameof(Sale.Vend)] = sale.Vend is null ? null : JsonSerializer.Serialize(sale.Vend, Json),
+        [nameof(Sale.CancelRequested)] = sale.CancelRequested,
+        [nameof(Sale.VendDeadlineMissed)] = sale.VendDeadlineMissed,
+        [nameof(Sale.ReleaseOnly)] = sale.ReleaseOnly,
+        [nameof(Sale.Operations)] = JsonSerializer.Serialize(sale.Operations, Json),
+        [nameof(Sale.HistorySequence)] = sale.HistorySequence,
+        [nameof(Sale.OutboxSequence)] = sale.OutboxSequence,
+        [nameof(Sale.LastDivergence)] = sale.LastDivergence,
+        [TransitionIdProperty] = transitionId,
+    };
+
+    public static Sale FromEntity(TableEntity entity) => new()
+    {
+        Reference = entity.PartitionKey,
+        MachineId = Text(entity, nameof(Sale.MachineId)),
+        MachineSaleId = Text(entity, nameof(Sale.MachineSaleId)),
+        MerchantId = Text(entity, nameof(Sale.MerchantId)),
+        Currency = Text(entity, nameof(Sale.Currency)),
+        CaptureMode = Enum.Parse<CaptureMode>(Text(entity, nameof(Sale.CaptureMode))),
+        State = Enum.Parse<SaleState>(Text(entity, nameof(Sale.State))),
+        Amount = Int64(entity, nameof(Sale.Amount)),
+        AuthorizedAmount = Int64(entity, nameof(Sale.AuthorizedAmount)),
+        CapturedAmount = Int64(entity, nameof(Sale.CapturedAmount)),
+        CancelledAmount = Int64(entity, nameof(Sale.CancelledAmount)),
+        RefundedAmount = Int64(entity, nameof(Sale.RefundedAmount)),
+        DeliveredAmount = Int64(entity, nameof(Sale.DeliveredAmount)),
+        Lines = FromJson<List<SaleLine>>(entity, nameof(Sale.Lines)) ?? [],
+        PaymentCreated = entity.GetBoolean(nameof(Sale.PaymentCreated)) ?? false,
+        Qr = FromJson<SaleQrSource>(entity, nameof(Sale.Qr)),
+        QrRequest = FromJson<QrRequest>(entity, nameof(Sale.QrRequest)) ?? new QrRequest("url", null),
+        CreatedAt = Time(entity, nameof(Sale.CreatedAt)) ?? throw Missing(entity, nameof(Sale.CreatedAt)),
+        UpdatedAt = Time(entity, nameof(Sale.UpdatedAt)) ?? throw Missing(entity, nameof(Sale.UpdatedAt)),
+        ExpiresAt = Time(entity, nameof(Sale.ExpiresAt)) ?? throw Missing(entity, nameof(Sale.ExpiresAt)),
+        AuthorizedAt = Time(entity, nameof(Sale.AuthorizedAt)),
+        FailureCode = entity.GetString(nameof(Sale.FailureCode)),
+        Vend = FromJson<VendReport>(entity, nameof(Sale.Vend)),
+        CancelRequested = entity.GetBoolean(nameof(Sale.CancelRequested)) ?? false,
+        VendDeadlineMissed = entity.GetBoolean(nameof(Sale.VendDeadlineMissed)) ?? false,
+        ReleaseOnly = entity.GetBoolean(nameof(Sale.ReleaseOnly)) ?? false,
+        Operations = FromJson<List<SaleOperation>>(entity, nameof(Sale.Operations)) ?? [],
+        HistorySequence = Int64(entity, nameof(Sale.HistorySequence)),
+        OutboxSequence = Int64(entity, nameof(Sale.OutboxSequence)),
+        LastDivergence = entity.GetString(nameof(Sale.LastDivergence)),
+    };
+
+    public static TableEntity ToEntity(string reference, SaleHistoryEntry history) => new(reference, HistoryRowKey(history.Sequence))
+    {
+        [nameof(SaleHistoryEntry.Sequence)] = history.Sequence,
+        [nameof(SaleHistoryEntry.Time)] = history.Time.ToUniversalTime(),
+        [nameof(SaleHistoryEntry.Type)] = history.Type,
+        [nameof(SaleHistoryEntry.Detail)] = history.Detail,
+        [nameof(SaleHistoryEntry.State)] = history.State.ToString(),
+    };
+
+    public static SaleHistoryEntry HistoryFromEntity(TableEntity entity) => new(
+        Int64(entity, nameof(SaleHistoryEntry.Sequence)),
+        Time(entity, nameof(SaleHistoryEntry.Time)) ?? DateTimeOffset.MinValue,
+        Text(entity, nameof(SaleHistoryEntry.Type)),
+        entity.GetString(nameof(SaleHistoryEntry.Detail)) ?? "",
+        Enum.Parse<SaleState>(Text(entity, nameof(SaleHistoryEntry.State))));
+
+    private static string Text(TableEntity entity, string name) => entity.GetString(name) ?? throw Missing(entity, name);
+
+    private static long Int64(TableEntity entity, string name) => entity.TryGetValue(name, out var value) switch
+    {
+        true when value is long l => l,
+        true when value is int i => i,
+        _ => 0,
+    };
+
+    private static DateTimeOffset? Time(TableEntity entity, string name) => entity.TryGetValue(name, out var value) switch
+    {
+        true when value is DateTimeOffset dto => dto.ToUniversalTime(),
+        true when value is DateTime dt => new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)),
+        _ => null,
+    };
+
+    private static T? FromJson<T>(TableEntity entity, string name) where T : class =>
+        entity.GetString(name) is { Length: > 0 } json ? JsonSerializer.Deserialize<T>(json, Json) : null;
+
+    private static InvalidDataException Missing(TableEntity entity, string name) =>
+        new($"Sale row {entity.PartitionKey}/{entity.RowKey} has no {name}.");
+}
