@@ -208,10 +208,14 @@ public sealed class WebhookDispatcher(
         return Task.CompletedTask;
     }
 
+    private int _disposed;
+
+    /// <summary>Idempotent: the container disposes this instance once per registration (sink, hosted service, itself).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        // The token source is not disposed: StopAsync may still run after this (host disposal order), and it holds no timer.
         _stopping.Cancel();
-        _stopping.Dispose();
         _http.Dispose();
     }
 }
