@@ -161,9 +161,9 @@ func merchantSettings(merchant vippsMerchantType, vaultUri string) object => uni
   },
   toObject(range(0, length(merchant.currencies)), i => 'Vipps__Merchants__${merchant.id}__Currencies__${i}', i => merchant.currencies[i]),
   empty(merchant.?brand ?? '') ? {} : { 'Vipps__Merchants__${merchant.id}__Brand': merchant.brand! },
-  empty(merchant.?targetUrlQrApproved ?? '')
+  merchant.?targetUrlQrApproved == null
     ? {}
-    : { 'Vipps__Merchants__${merchant.id}__TargetUrlQrApproved': merchant.targetUrlQrApproved! }
+    : { 'Vipps__Merchants__${merchant.id}__TargetUrlQrApproved': merchant.targetUrlQrApproved! ? 'true' : 'false' }
 )
 
 var identitySettings = {

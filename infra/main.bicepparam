@@ -2,7 +2,7 @@
 // Values come from the environment (azd passes its environment's values, see docs/deploy.md):
 //   AZURE_ENV_NAME, AZURE_LOCATION      set by azd
 //   VIPPS_BASE_URL                      optional, defaults to the Vipps test API
-//   VIPPS_MERCHANTS                     JSON array, e.g. [{"id":"main","merchantSerialNumber":"123456","clientId":"...","currencies":["NOK"],"brand":"VIPPS"}]
+//   VIPPS_MERCHANTS                     JSON array, e.g. [{"id":"main","merchantSerialNumber":"123456","clientId":"...","currencies":["NOK"],"brand":"Vipps","targetUrlQrApproved":false}]
 //   VIPPS_MERCHANT_SECRETS              JSON object, e.g. {"main":{"clientSecret":"...","subscriptionKey":"...","webhookSecret":"..."}}
 //   ALWAYS_READY_HTTP_INSTANCES         optional, defaults to 1
 //   PUBLIC_BASE_URL                     optional, for a custom domain

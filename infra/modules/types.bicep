@@ -3,7 +3,7 @@
 @export()
 @description('One Vipps MobilePay merchant (sales unit) the machines sell through. Becomes the settings Vipps__Merchants__{id}__*.')
 type vippsMerchantType = {
-  @description('Required. Our merchant id: the key under Vipps:Merchants and in Machines rows. Letters and digits only (it is part of app setting and Key Vault secret names).')
+  @description('Required. Our merchant id: the key under Vipps:Merchants and in Machines rows. Letters and digits only: it is part of app setting names (App Service allows letters, digits, periods and underscores) and Key Vault secret names (letters, digits, dashes).')
   @minLength(1)
   @maxLength(40)
   id: string
@@ -18,11 +18,11 @@ type vippsMerchantType = {
   @minLength(1)
   currencies: string[]
 
-  @description('Optional. Brand shown to the customer (Vipps or MobilePay).')
-  brand: string?
+  @description('Optional. Brand shown to machines and operators: Vipps or MobilePay (the app defaults to Vipps).')
+  brand: ('Vipps' | 'MobilePay')?
 
-  @description('Optional. Where the customer\'s phone goes after approving the QR payment.')
-  targetUrlQrApproved: string?
+  @description('Optional. True when Vipps MobilePay approved this merchant for qrFormat TEXT/TARGETURL (we render the QR ourselves); the app defaults to false.')
+  targetUrlQrApproved: bool?
 }
 
 @export()

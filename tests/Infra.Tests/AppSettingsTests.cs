@@ -21,6 +21,7 @@ public sealed partial class AppSettingsTests(CompiledTemplate template)
         ["Vending:VendReportDeadlineSeconds"] = "default 120 s (docs/ARCHITECTURE.md)",
         ["Vending:WebhookClockSkewSeconds"] = "default 300 s (docs/ARCHITECTURE.md)",
         ["Vending:MaxRequestBodyBytes"] = "default 16384 (docs/ARCHITECTURE.md)",
+        ["LocalRunner:FunctionKey"] = "read by tools/LocalRunner only; in Azure the Functions host issues and checks its own keys",
         ["Events:LocalSinkPath"] = "read only when no Service Bus is configured; Azure always has ServiceBus__fullyQualifiedNamespace",
     };
 
@@ -101,8 +102,8 @@ public sealed partial class AppSettingsTests(CompiledTemplate template)
         Assert.Equal("NOK", settings["Vipps__Merchants__main__Currencies__0"]);
         Assert.Equal("EUR", settings["Vipps__Merchants__main__Currencies__1"]);
         Assert.Equal("DKK", settings[$"Vipps__Merchants__{CompiledTemplate.MinimalMerchant}__Currencies__0"]);
-        Assert.Equal("VIPPS", settings["Vipps__Merchants__main__Brand"]);
-        Assert.Equal("https://example.test/approved", settings["Vipps__Merchants__main__TargetUrlQrApproved"]);
+        Assert.Equal("Vipps", settings["Vipps__Merchants__main__Brand"]);
+        Assert.Equal("true", settings["Vipps__Merchants__main__TargetUrlQrApproved"]);
         Assert.False(settings.ContainsKey($"Vipps__Merchants__{CompiledTemplate.MinimalMerchant}__Brand"), "an optional field left out must not become an empty setting");
     }
 

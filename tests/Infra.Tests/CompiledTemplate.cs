@@ -49,8 +49,8 @@ public sealed class CompiledTemplate : IDisposable
                 merchantSerialNumber: '123456'
                 clientId: 'client-id-main'
                 currencies: ['NOK', 'EUR']
-                brand: 'VIPPS'
-                targetUrlQrApproved: 'https://example.test/approved'
+                brand: 'Vipps'
+                targetUrlQrApproved: true
               }
               {
                 id: '{{MinimalMerchant}}'
