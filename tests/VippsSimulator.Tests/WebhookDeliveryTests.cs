@@ -17,7 +17,8 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     {
         var settings = SimulatorHarness.FastSettings();
         settings["Simulator:Webhooks:MaxAttempts"] = "100000";
-        settings["Simulator:Webhooks:TimeoutSeconds"] = "0.5";
+        // Generous, so a slow machine never turns an answered attempt into a timed-out one (the receiver would see it twice).
+        settings["Simulator:Webhooks:TimeoutSeconds"] = "5";
         return settings;
     }
 
@@ -101,7 +102,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     {
         await Register();
         var slowOnce = 1;
-        _receiver.Delay = json => json["name"]!.GetValue<string>() == "CREATED" && Interlocked.Exchange(ref slowOnce, 0) == 1 ? TimeSpan.FromSeconds(20) : TimeSpan.Zero;
+        _receiver.Delay = json => json["name"]!.GetValue<string>() == "CREATED" && Interlocked.Exchange(ref slowOnce, 0) == 1 ? TimeSpan.FromSeconds(60) : TimeSpan.Zero;
         var reference = SimulatorHarness.NewReference();
         (await _sim.Create(SimulatorHarness.QrPayment(reference))).AssertStatus(201);
 
