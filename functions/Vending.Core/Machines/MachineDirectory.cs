@@ -1,0 +1,202 @@
+using System.Text.RegularExpressions;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Vending.Core.Sales;
+using Vending.Core.Storage;
+using Vending.Vipps;
+
+namespace Vending.Core.Machines;
+
+/// <summary>
+/// The <c>Machines</c> table (PartitionKey <c>machine</c>, RowKey = machine id): profile, merchant, enabled, and the
+/// SHA-256 of the current secret plus the previous one with the end of its grace period. Keys are never stored or logged.
+/// </summary>
+public sealed partial class MachineDirectory(
+    VendingTables tables,
+    IOptions<VendingOptions> options,
+    IOptions<VippsOptions> vipps,
+    MachineSeeder seeder,
+    TimeProvider time,
+    ILogger<MachineDirectory> logger) : IMachineDirectory
+{
+    public const string MachineIdPattern = "^[a-z0-9-]{3,32}$";
+    internal const string Partition = "machine";
+    private static readonly HashSet<string> QrFormats = new(StringComparer.Ordinal) { "svg", "png", "url" };
+
+    public async Task<Machine?> AuthenticateAsync(string apiKey, CancellationToken cancellationToken)
+    {
+        if (!MachineKeys.TrySplit(apiKey, out var machineId, out var secret) || !MachineIdRegex().IsMatch(machineId))
+        {
+            return null;
+        }
+
+        var entity = await FindAsync(machineId, cancellationToken);
+        if (entity is null)
+        {
+            return null;
+        }
+
+        var machine = ToMachine(entity);
+        var current = MachineKeys.Matches(secret, entity.GetString("SecretHash"));
+        // Both compared always, so timing does not tell which key matched.
+        var previous = MachineKeys.Matches(secret, entity.GetString("PreviousSecretHash"))
+            && entity.GetDateTimeOffset("PreviousValidUntil") is { } until && time.GetUtcNow() < until;
+        if (!(current || previous))
+        {
+            logger.LogWarning("Machine {MachineId}: authentication with a wrong or expired key", machineId);
+            return null;
+        }
+
+        return machine.Enabled ? machine : null;
+    }
+
+    public async Task<MachineCredentials> ProvisionAsync(ProvisionMachineRequest request, CancellationToken cancellationToken)
+    {
+        Validate(request);
+        var secret = MachineKeys.NewSecret();
+        var machine = new Machine(request.MachineId, request.Name.Trim(), request.Location.Trim(), request.MerchantId, request.Currency,
+            request.CaptureMode, request.QrFormat, Enabled: true, CreatedAt: time.GetUtcNow());
+        var table = await TableAsync(cancellationToken);
+        try
+        {
+            await table.AddEntityAsync(ToEntity(machine, MachineKeys.Hash(secret)), cancellationToken);
+        }
+        catch (RequestFailedException exception) when (exception.Status == 409)
+        {
+            throw new SaleException(409, "machine_exists", $"Machine {request.MachineId} is already provisioned; rotate its key instead.", "machineId");
+        }
+
+        logger.LogInformation("Machine {MachineId} provisioned for merchant {MerchantId}", machine.MachineId, machine.MerchantId);
+        return new MachineCredentials(machine, MachineKeys.ApiKey(machine.MachineId, secret));
+    }
+
+    public async Task<Machine?> GetAsync(string machineId, CancellationToken cancellationToken) =>
+        MachineIdRegex().IsMatch(machineId) && await FindAsync(machineId, cancellationToken) is { } entity ? ToMachine(entity) : null;
+
+    public async Task<MachineCredentials> RotateSecretAsync(string machineId, CancellationToken cancellationToken)
+    {
+        var entity = await RequireAsync(machineId, cancellationToken);
+        var secret = MachineKeys.NewSecret();
+        var grace = TimeSpan.FromSeconds(options.Value.SecretRotationGraceSeconds);
+        entity["PreviousSecretHash"] = entity.GetString("SecretHash");
+        entity["PreviousValidUntil"] = time.GetUtcNow() + grace;
+        entity["SecretHash"] = MachineKeys.Hash(secret);
+        await UpdateAsync(entity, cancellationToken);
+        logger.LogInformation("Machine {MachineId}: key rotated; the previous key works for {GraceSeconds} s more", machineId, grace.TotalSeconds);
+        return new MachineCredentials(ToMachine(entity), MachineKeys.ApiKey(machineId, secret));
+    }
+
+    public async Task<Machine> SetEnabledAsync(string machineId, bool enabled, CancellationToken cancellationToken)
+    {
+        var entity = await RequireAsync(machineId, cancellationToken);
+        entity["Enabled"] = enabled;
+        await UpdateAsync(entity, cancellationToken);
+        logger.LogInformation("Machine {MachineId} {Change}", machineId, enabled ? "enabled" : "disabled");
+        return ToMachine(entity);
+    }
+
+    public async Task<IReadOnlyList<Machine>> ListAsync(CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var machines = new List<Machine>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken))
+        {
+            machines.Add(ToMachine(entity));
+        }
+
+        return machines;
+    }
+
+    internal static TableEntity ToEntity(Machine machine, string secretHash) => new(Partition, machine.MachineId)
+    {
+        ["Name"] = machine.Name,
+        ["Location"] = machine.Location,
+        ["MerchantId"] = machine.MerchantId,
+        ["Currency"] = machine.Currency,
+        ["CaptureMode"] = machine.CaptureMode.ToString(),
+        ["QrFormat"] = machine.QrFormat,
+        ["Enabled"] = machine.Enabled,
+        ["CreatedAt"] = machine.CreatedAt.ToUniversalTime(),
+        ["SecretHash"] = secretHash,
+    };
+
+    private static Machine ToMachine(TableEntity entity) => new(
+        entity.RowKey,
+        entity.GetString("Name") ?? "",
+        entity.GetString("Location") ?? "",
+        entity.GetString("MerchantId") ?? "",
+        entity.GetString("Currency") ?? "",
+        Enum.TryParse<CaptureMode>(entity.GetString("CaptureMode"), out var mode) ? mode : CaptureMode.OnDelivery,
+        entity.GetString("QrFormat") ?? "svg",
+        entity.GetBoolean("Enabled") ?? false,
+        entity.GetDateTimeOffset("CreatedAt") ?? default);
+
+    /// <summary>Refusals name the field: an operator fixes the request.</summary>
+    internal void Validate(ProvisionMachineRequest request)
+    {
+        if (request.MachineId is null || !MachineIdRegex().IsMatch(request.MachineId))
+        {
+            throw new SaleException(400, "invalid_machine_id", "Machine id: 3 to 32 of a-z, 0-9 and '-'.", "machineId");
+        }
+
+        if (!vipps.Value.Merchants.TryGetValue(request.MerchantId ?? "", out var merchant))
+        {
+            throw new SaleException(400, "unknown_merchant", $"No merchant '{request.MerchantId}' is configured.", "merchantId");
+        }
+
+        if (!merchant.Currencies.Contains(request.Currency ?? "", StringComparer.Ordinal))
+        {
+            throw new SaleException(400, "invalid_currency", $"Merchant {request.MerchantId} sells in {string.Join(", ", merchant.Currencies)}.", "currency");
+        }
+
+        if (!QrFormats.Contains(request.QrFormat ?? ""))
+        {
+            throw new SaleException(400, "invalid_qr_format", "QR format: svg, png or url.", "qrFormat");
+        }
+
+        if (!Enum.IsDefined(request.CaptureMode))
+        {
+            throw new SaleException(400, "invalid_capture_mode", "Capture mode: OnDelivery or OnAuthorization.", "captureMode");
+        }
+
+        if ((request.Name ?? "").Length > 100 || (request.Location ?? "").Length > 200)
+        {
+            throw new SaleException(400, "invalid_machine_profile", "Name at most 100, location at most 200 characters.", "name");
+        }
+    }
+
+    private async Task<TableEntity?> FindAsync(string machineId, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(Partition, machineId, cancellationToken: cancellationToken);
+        return response.HasValue ? response.Value : null;
+    }
+
+    private async Task<TableEntity> RequireAsync(string machineId, CancellationToken cancellationToken) =>
+        (MachineIdRegex().IsMatch(machineId) ? await FindAsync(machineId, cancellationToken) : null)
+        ?? throw new SaleException(404, "machine_not_found", $"No machine '{machineId}'.");
+
+    private async Task UpdateAsync(TableEntity entity, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        try
+        {
+            await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException exception) when (exception.Status == 412)
+        {
+            throw new SaleException(409, "machine_changed", "The machine changed meanwhile; try again.");
+        }
+    }
+
+    private async Task<TableClient> TableAsync(CancellationToken cancellationToken)
+    {
+        await seeder.SeedAsync(cancellationToken);
+        return await tables.GetAsync(TableNames.Machines, cancellationToken);
+    }
+
+    [GeneratedRegex(MachineIdPattern)]
+    private static partial Regex MachineIdRegex();
+}

@@ -1,0 +1,123 @@
+using System.Text.RegularExpressions;
+using Vending.Core.Machines;
+
+namespace Vending.Core.Sales;
+
+/// <summary>A create request that passed validation: lines, their checked total, and the QR the machine wants.</summary>
+public sealed record ValidatedSale(IReadOnlyList<SaleLine> Lines, long Amount, QrRequest Qr);
+
+/// <summary>Checks a create request before anything is stored or sent. Refusals name the field at fault.</summary>
+public static partial class CreateSaleValidator
+{
+    public const int MaxLines = 20;
+    public const int MaxQuantity = 100;
+
+    /// <summary>ePayment's upper bound for an amount (minor units).</summary>
+    public const long MaxAmount = 65_000_000;
+
+    public static long MinimumAmount(string currency) => currency switch
+    {
+        "NOK" => 100, // 1 krone: Vipps refuses less (6010)
+        _ => 1,
+    };
+
+    public static void ValidateMachineSaleId(string? machineSaleId)
+    {
+        if (machineSaleId is null || !MachineSaleIdRegex().IsMatch(machineSaleId))
+        {
+            throw new SaleException(400, "invalid_machine_sale_id", "machineSaleId: 1 to 40 of A-Z, a-z, 0-9 and '-'.", "machineSaleId");
+        }
+    }
+
+    public static ValidatedSale Validate(Machine machine, CreateSaleRequest request)
+    {
+        ValidateMachineSaleId(request.MachineSaleId);
+        if (!string.Equals(request.Currency, machine.Currency, StringComparison.Ordinal))
+        {
+            throw new SaleException(400, "currency_mismatch", $"This machine sells in {machine.Currency}.", "currency");
+        }
+
+        if (request.Lines is not { Count: >= 1 and <= MaxLines } lines)
+        {
+            throw new SaleException(400, "invalid_lines", $"A sale has 1 to {MaxLines} lines.", "lines");
+        }
+
+        var validated = new List<SaleLine>(lines.Count);
+        long amount = 0;
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i] ?? throw new SaleException(400, "invalid_lines", $"Line {i} is empty.", $"lines[{i}]");
+            if (string.IsNullOrWhiteSpace(line.ProductId) || line.ProductId.Length > 64 || line.ProductId.Any(char.IsControl))
+            {
+                throw new SaleException(400, "invalid_product_id", "productId: 1 to 64 printable characters.", $"lines[{i}].productId");
+            }
+
+            if (validated.Any(existing => existing.ProductId == line.ProductId))
+            {
+                throw new SaleException(400, "duplicate_product", "Each product appears on one line (a partial vend names lines by product).", $"lines[{i}].productId");
+            }
+
+            if (string.IsNullOrWhiteSpace(line.Name) || line.Name.Length > 100 || line.Name.Any(char.IsControl))
+            {
+                throw new SaleException(400, "invalid_line_name", "name: 1 to 100 printable characters.", $"lines[{i}].name");
+            }
+
+            if (line.Quantity is < 1 or > MaxQuantity)
+            {
+                throw new SaleException(400, "invalid_quantity", $"quantity: 1 to {MaxQuantity}.", $"lines[{i}].quantity");
+            }
+
+            if (line.UnitPrice <= 0)
+            {
+                throw new SaleException(400, "invalid_unit_price", "unitPrice: positive, in minor units.", $"lines[{i}].unitPrice");
+            }
+
+            if (line.TaxRate is < 0 or > 10000)
+            {
+                throw new SaleException(400, "invalid_tax_rate", "taxRate: 0 to 10000 (2500 = 25 %).", $"lines[{i}].taxRate");
+            }
+
+            try
+            {
+                amount = checked(amount + checked(line.Quantity * line.UnitPrice));
+            }
+            catch (OverflowException)
+            {
+                throw new SaleException(400, "amount_out_of_range", $"The total exceeds {MaxAmount}.", "lines");
+            }
+
+            validated.Add(new SaleLine(line.ProductId, line.Name.Trim(), line.Quantity, line.UnitPrice, line.TaxRate));
+        }
+
+        if (amount > MaxAmount)
+        {
+            throw new SaleException(400, "amount_out_of_range", $"The total exceeds {MaxAmount}.", "lines");
+        }
+
+        if (amount < MinimumAmount(machine.Currency))
+        {
+            throw new SaleException(400, "amount_below_minimum", $"The total must be at least {MinimumAmount(machine.Currency)} {machine.Currency} minor units.", "lines");
+        }
+
+        return new ValidatedSale(validated, amount, ValidateQr(request.Qr, machine));
+    }
+
+    private static QrRequest ValidateQr(QrRequest? qr, Machine machine)
+    {
+        var format = string.IsNullOrEmpty(qr?.Format) ? machine.QrFormat : qr.Format.ToLowerInvariant();
+        if (format is not ("svg" or "png" or "url"))
+        {
+            throw new SaleException(400, "invalid_qr_format", "qr.format: svg, png or url.", "qr.format");
+        }
+
+        if (qr?.Size is { } size && size is < 100 or > 2000)
+        {
+            throw new SaleException(400, "invalid_qr_size", "qr.size: 100 to 2000 pixels.", "qr.size");
+        }
+
+        return new QrRequest(format, qr?.Size);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9-]{1,40}$")]
+    private static partial Regex MachineSaleIdRegex();
+}

@@ -1,0 +1,304 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Vending.Core.Machines;
+using Vending.Core.Storage;
+using Vending.Vipps;
+using Vending.Vipps.EPayment;
+
+namespace Vending.Core.Sales;
+
+/// <summary>The sale's application service: validation and Vipps calls at the edge, every change through
+/// <see cref="SaleRecorder"/> (the pure state machine plus one storage transaction).</summary>
+public sealed partial class SaleService(
+    ISaleStore store,
+    IMachineSaleIndex machineSales,
+    IOpenSaleList openSales,
+    IUnmatchedWebhookLog unmatchedWebhooks,
+    SaleRecorder recorder,
+    VippsEventIngest ingest,
+    SaleChangeNotifier notifier,
+    SaleViews views,
+    IQrImageFetcher images,
+    IVippsEPaymentClient vipps,
+    IOptions<VippsOptions> vippsOptions,
+    TimeProvider time,
+    ILogger<SaleService> logger) : ISaleService, ISaleOperatorService
+{
+    /// <summary>Vipps' own expiry for a one-time QR payment.</summary>
+    public static readonly TimeSpan PaymentLifetime = TimeSpan.FromMinutes(10);
+
+    /// <summary>REFERENCE section 8: poll from 5 s after create, at most every 2 s.</summary>
+    public static readonly TimeSpan PollAfter = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a long poll re-reads storage for changes made by other instances.</summary>
+    public static readonly TimeSpan StorageRecheck = TimeSpan.FromSeconds(1);
+
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>A claimed machine sale id whose sale row is missing this long is an abandoned create, not an open sale.</summary>
+    private static readonly TimeSpan AbandonedClaim = TimeSpan.FromMinutes(2);
+
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastPoll = new(StringComparer.Ordinal);
+
+    public async Task<CreateSaleResult> CreateAsync(Machine machine, CreateSaleRequest request, CancellationToken cancellationToken)
+    {
+        if (!machine.Enabled)
+        {
+            throw new SaleException(403, "machine_disabled", "This machine is disabled.");
+        }
+
+        CreateSaleValidator.ValidateMachineSaleId(request.MachineSaleId);
+        if (await machineSales.FindAsync(machine.MachineId, request.MachineSaleId, cancellationToken) is { } existing)
+        {
+            return new CreateSaleResult(await ReplayAsync(machine, existing, request, cancellationToken), Created: false);
+        }
+
+        var validated = CreateSaleValidator.Validate(machine, request);
+        var merchant = Merchant(machine.MerchantId);
+        var claim = await machineSales.ClaimAsync(machine.MachineId, request.MachineSaleId,
+            VippsPaymentRequests.NewReference(machine.MachineId), IsStillOpenAsync, cancellationToken);
+        if (!claim.IsNew)
+        {
+            return new CreateSaleResult(await ReplayAsync(machine, claim.Reference, request, cancellationToken), Created: false);
+        }
+
+        var sale = await store.InsertAsync(NewSale(machine, request.MachineSaleId, claim.Reference, validated), cancellationToken);
+        await openSales.AddAsync(sale.Reference, cancellationToken);
+        logger.LogInformation("Sale {Reference} created for machine {MachineId}: {Amount} {Currency}", sale.Reference, machine.MachineId, sale.Amount, sale.Currency);
+        return new CreateSaleResult(await CreatePaymentAsync(sale, merchant, cancellationToken), Created: true);
+    }
+
+    public async Task<SaleView?> GetAsync(string machineId, string reference, CancellationToken cancellationToken) =>
+        await OwnedAsync(machineId, reference, cancellationToken) is { } sale ? SaleViews.ToView(sale) : null;
+
+    public async Task<SaleView?> WaitForChangeAsync(string machineId, string reference, SaleState knownState, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + (maxWait < TimeSpan.Zero ? TimeSpan.Zero : maxWait > MaxWait ? MaxWait : maxWait);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var changed = notifier.NextChangeAsync(reference);
+            var sale = await OwnedAsync(machineId, reference, cancellationToken);
+            var now = time.GetUtcNow();
+            if (sale is null || sale.State != knownState || now >= deadline)
+            {
+                notifier.Forget(reference, changed);
+                _lastPoll.TryRemove(reference, out _);
+                return sale is null ? null : SaleViews.ToView(sale);
+            }
+
+            if (ShouldPollVipps(sale, now))
+            {
+                // A webhook may be late or lost: ask Vipps' event log (rate-limited per sale), then look again.
+                if (await ingest.TryPollAsync(sale, cancellationToken) > 0)
+                {
+                    continue;
+                }
+            }
+
+            var pause = deadline - now < StorageRecheck ? deadline - now : StorageRecheck;
+            await Task.WhenAny(changed, Task.Delay(pause, time, cancellationToken));
+        }
+    }
+
+    public async Task<SaleView> ReportVendAsync(string machineId, string reference, VendReport report, CancellationToken cancellationToken)
+    {
+        if (report is null || !Enum.IsDefined(report.Outcome))
+        {
+            throw new SaleException(400, "invalid_vend_outcome", "Outcome must be delivered, failed or partial.", "outcome");
+        }
+
+        return await MachineEventAsync(machineId, reference, new VendReported(report), cancellationToken);
+    }
+
+    public Task<SaleView> CancelAsync(string machineId, string reference, CancellationToken cancellationToken) =>
+        MachineEventAsync(machineId, reference, new MachineCancelRequested(), cancellationToken);
+
+    public async Task<WebhookOutcome> RecordWebhookAsync(string merchantId, PaymentEvent paymentEvent, CancellationToken cancellationToken)
+    {
+        var sale = await store.GetAsync(paymentEvent.Reference, cancellationToken);
+        if (sale is null || sale.MerchantId != merchantId)
+        {
+            logger.LogWarning("Webhook {EventName} for unknown reference {Reference} (merchant {MerchantId}) recorded without effect",
+                paymentEvent.Name, paymentEvent.Reference, merchantId);
+            await unmatchedWebhooks.RecordAsync(merchantId, paymentEvent.Reference, paymentEvent.Name, paymentEvent.PspReference,
+                paymentEvent.Amount.Value, paymentEvent.Timestamp, cancellationToken);
+            return WebhookOutcome.UnknownReference;
+        }
+
+        var result = await ingest.RecordAsync(paymentEvent, cancellationToken);
+        return result?.Outcome switch
+        {
+            TransitionOutcome.Recorded => WebhookOutcome.Applied,
+            TransitionOutcome.Duplicate => WebhookOutcome.Duplicate,
+            TransitionOutcome.NotFound => WebhookOutcome.UnknownReference,
+            _ => WebhookOutcome.Ignored,
+        };
+    }
+
+    // ---- operators ----
+
+    async Task<SaleView?> ISaleOperatorService.GetAsync(string reference, CancellationToken cancellationToken) =>
+        await store.GetAsync(reference, cancellationToken) is { } sale ? SaleViews.ToView(sale) : null;
+
+    public Task<IReadOnlyList<SaleHistoryEntry>> GetHistoryAsync(string reference, CancellationToken cancellationToken) =>
+        store.GetHistoryAsync(reference, cancellationToken);
+
+    public async Task<IReadOnlyList<SaleView>> ListByMachineAsync(string machineId, int max, CancellationToken cancellationToken)
+    {
+        var listing = await machineSales.ListAsync(machineId, Math.Clamp(max, 1, 200), cancellationToken);
+        var sales = await Task.WhenAll(listing.Select(entry => store.GetAsync(entry.Reference, cancellationToken)));
+        return sales.OfType<Sale>().Select(sale => SaleViews.ToView(sale)).ToList();
+    }
+
+    public async Task<SaleView> RefundAsync(string reference, long amount, string requestId, CancellationToken cancellationToken)
+    {
+        if (requestId is null || !RequestIdRegex().IsMatch(requestId))
+        {
+            throw new SaleException(400, "invalid_request_id", "requestId: 1 to 40 of A-Z, a-z, 0-9 and '-'.", "requestId");
+        }
+
+        var result = await recorder.RecordAsync(reference, new RefundRequested(amount), $"x-refund-{requestId}", cancellationToken);
+        return result switch
+        {
+            { Outcome: TransitionOutcome.NotFound } => throw NotFound(reference),
+            { Outcome: TransitionOutcome.Refused, Decision.Refusal: { } refusal } => throw refusal.ToException(),
+            { Sale: { } sale } => SaleViews.ToView(sale),
+            _ => throw NotFound(reference),
+        };
+    }
+
+    // ---- the create path ----
+
+    private async Task<SaleView> ReplayAsync(Machine machine, string reference, CreateSaleRequest request, CancellationToken cancellationToken)
+    {
+        var sale = await store.GetAsync(reference, cancellationToken);
+        if (sale is null)
+        {
+            // The first try claimed the id and stopped before writing the sale: finish its work now.
+            var validated = CreateSaleValidator.Validate(machine, request);
+            sale = await store.InsertAsync(NewSale(machine, request.MachineSaleId, reference, validated), cancellationToken);
+            await openSales.AddAsync(reference, cancellationToken);
+        }
+
+        if (sale.State == SaleState.Created && !sale.PaymentCreated)
+        {
+            // The first try's Vipps call failed transiently (or its answer was lost): same request, same key.
+            return await CreatePaymentAsync(sale, Merchant(sale.MerchantId), cancellationToken);
+        }
+
+        return SaleViews.ToView(sale, await QrAsync(sale, cancellationToken));
+    }
+
+    private async Task<SaleView> CreatePaymentAsync(Sale sale, VippsMerchantOptions merchant, CancellationToken cancellationToken)
+    {
+        CreatePaymentResponse response;
+        try
+        {
+            response = await vipps.CreatePaymentAsync(sale.MerchantId, VippsPaymentRequests.For(sale, merchant),
+                VippsPaymentRequests.CreateIdempotencyKey(sale.Reference), cancellationToken);
+        }
+        catch (VippsApiException exception) when (exception.IsTransient)
+        {
+            logger.LogWarning(exception, "Sale {Reference}: Vipps unavailable for create; the machine may retry with the same sale id", sale.Reference);
+            throw new SaleException(503, "vipps_unavailable", "Vipps MobilePay did not answer; retry with the same machineSaleId.");
+        }
+        catch (VippsApiException exception)
+        {
+            var code = FailureCode(exception);
+            logger.LogError(exception, "Sale {Reference}: Vipps refused the payment ({Code})", sale.Reference, code);
+            var failed = await recorder.RecordAsync(sale.Reference, new PaymentCreateFailed(code), null, cancellationToken);
+            return SaleViews.ToView(failed.Sale ?? sale);
+        }
+
+        if (string.IsNullOrEmpty(response.RedirectUrl) || !Uri.TryCreate(response.RedirectUrl, UriKind.Absolute, out _))
+        {
+            logger.LogError("Sale {Reference}: Vipps created the payment without a QR link", sale.Reference);
+            throw new SaleException(502, "vipps_no_qr", "Vipps MobilePay returned no QR for this payment; retry with the same machineSaleId.");
+        }
+
+        var source = new SaleQrSource(merchant.TargetUrlQrApproved ? SaleQrSource.TargetUrl : SaleQrSource.Image, response.RedirectUrl);
+        var result = await recorder.RecordAsync(sale.Reference, new PaymentCreateConfirmed(source), null, cancellationToken);
+        var current = result.Sale ?? sale;
+        return SaleViews.ToView(current, await QrAsync(current, cancellationToken));
+    }
+
+    private async Task<SaleQr?> QrAsync(Sale sale, CancellationToken cancellationToken)
+    {
+        var image = sale.Qr is { Kind: SaleQrSource.Image } source && sale.State == SaleState.Created && sale.QrRequest.Format is "svg" or "png"
+            ? await images.FetchAsync(new Uri(source.Url), cancellationToken)
+            : null;
+        return views.QrFor(sale, image);
+    }
+
+    private Sale NewSale(Machine machine, string machineSaleId, string reference, ValidatedSale validated)
+    {
+        var now = time.GetUtcNow();
+        return new Sale
+        {
+            Reference = reference,
+            MachineId = machine.MachineId,
+            MachineSaleId = machineSaleId,
+            MerchantId = machine.MerchantId,
+            Currency = machine.Currency,
+            CaptureMode = machine.CaptureMode,
+            State = SaleState.Created,
+            Amount = validated.Amount,
+            Lines = validated.Lines,
+            QrRequest = validated.Qr,
+            CreatedAt = now,
+            UpdatedAt = now,
+            ExpiresAt = now + PaymentLifetime,
+            HistorySequence = 1,
+        };
+    }
+
+    private async Task<bool> IsStillOpenAsync(string reference, DateTimeOffset claimedAt, CancellationToken cancellationToken) =>
+        await store.GetAsync(reference, cancellationToken) is { } sale
+            ? !sale.IsFinal
+            : time.GetUtcNow() - claimedAt < AbandonedClaim;
+
+    // ---- helpers ----
+
+    private async Task<SaleView> MachineEventAsync(string machineId, string reference, SaleEvent saleEvent, CancellationToken cancellationToken)
+    {
+        _ = await OwnedAsync(machineId, reference, cancellationToken) ?? throw NotFound(reference);
+        var result = await recorder.RecordAsync(reference, saleEvent, null, cancellationToken);
+        return result switch
+        {
+            { Outcome: TransitionOutcome.Refused, Decision.Refusal: { } refusal } => throw refusal.ToException(),
+            { Sale: { } sale } => SaleViews.ToView(sale),
+            _ => throw NotFound(reference),
+        };
+    }
+
+    private async Task<Sale?> OwnedAsync(string machineId, string reference, CancellationToken cancellationToken) =>
+        await store.GetAsync(reference, cancellationToken) is { } sale && sale.MachineId == machineId ? sale : null;
+
+    private bool ShouldPollVipps(Sale sale, DateTimeOffset now)
+    {
+        if (sale.State != SaleState.Created || !sale.PaymentCreated || now - sale.CreatedAt < PollAfter)
+        {
+            return false;
+        }
+
+        var last = _lastPoll.GetOrAdd(sale.Reference, DateTimeOffset.MinValue);
+        return now - last >= PollInterval && _lastPoll.TryUpdate(sale.Reference, now, last);
+    }
+
+    private VippsMerchantOptions Merchant(string merchantId) =>
+        vippsOptions.Value.Merchants.TryGetValue(merchantId, out var merchant)
+            ? merchant
+            : throw new SaleException(500, "merchant_not_configured", $"Merchant {merchantId} of this machine is not configured.");
+
+    internal static string FailureCode(VippsApiException exception) =>
+        exception.ErrorCode is { } code ? $"vipps_{code}" : $"vipps_http_{(int?)exception.StatusCode ?? 0}";
+
+    private static SaleException NotFound(string reference) => new(404, "sale_not_found", $"No sale {reference} for this caller.");
+
+    [GeneratedRegex("^[A-Za-z0-9-]{1,40}$")]
+    private static partial Regex RequestIdRegex();
+}

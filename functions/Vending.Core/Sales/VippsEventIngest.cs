@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Logging;
+using Vending.Core.Storage;
+using Vending.Vipps;
+using Vending.Vipps.EPayment;
+
+namespace Vending.Core.Sales;
+
+/// <summary>
+/// Turns Vipps payment events (webhook bodies, or entries of the event log found by polling) into sale events. Both
+/// paths use the same dedupe row (<c>w-{name}-{pspReference}</c>), so an event seen by webhook and by poll counts once.
+/// </summary>
+public sealed class VippsEventIngest(SaleRecorder recorder, IVippsEPaymentClient vipps, ILogger<VippsEventIngest> logger)
+{
+    public static VippsEventKind? KindOf(string? name) => name?.ToUpperInvariant() switch
+    {
+        PaymentEventNames.Created => VippsEventKind.Created,
+        PaymentEventNames.Authorized => VippsEventKind.Authorized,
+        PaymentEventNames.Aborted => VippsEventKind.Aborted,
+        PaymentEventNames.Expired => VippsEventKind.Expired,
+        PaymentEventNames.Terminated => VippsEventKind.Terminated,
+        PaymentEventNames.Cancelled => VippsEventKind.Cancelled,
+        PaymentEventNames.Captured => VippsEventKind.Captured,
+        PaymentEventNames.Refunded => VippsEventKind.Refunded,
+        _ => null,
+    };
+
+    public async Task<TransitionResult?> RecordAsync(PaymentEvent paymentEvent, CancellationToken cancellationToken)
+    {
+        if (KindOf(paymentEvent.Name) is not { } kind)
+        {
+            logger.LogWarning("Sale {Reference}: unknown Vipps event name {EventName} ignored", paymentEvent.Reference, paymentEvent.Name);
+            return null;
+        }
+
+        if (!paymentEvent.Success)
+        {
+            // A failed operation moved no money; our own command result tells what we need.
+            logger.LogInformation("Sale {Reference}: unsuccessful {EventName} event ignored", paymentEvent.Reference, paymentEvent.Name);
+            return null;
+        }
+
+        var observed = new VippsEventObserved(kind, paymentEvent.Amount.Value, paymentEvent.PspReference, paymentEvent.IdempotencyKey, paymentEvent.Timestamp);
+        return await recorder.RecordAsync(paymentEvent.Reference, observed,
+            SaleEntities.WebhookRowKey(kind.ToString().ToUpperInvariant(), paymentEvent.PspReference), cancellationToken);
+    }
+
+    /// <summary>Reads the sale's event log at Vipps and records what we missed. Returns how many events changed something.</summary>
+    public async Task<int> PollAsync(Sale sale, CancellationToken cancellationToken)
+    {
+        var events = await vipps.GetPaymentEventsAsync(sale.MerchantId, sale.Reference, cancellationToken);
+        var recorded = 0;
+        foreach (var paymentEvent in events.OrderBy(e => e.Timestamp))
+        {
+            if (await RecordAsync(paymentEvent, cancellationToken) is { Outcome: TransitionOutcome.Recorded })
+            {
+                recorded++;
+            }
+        }
+
+        return recorded;
+    }
+
+    /// <summary>Like <see cref="PollAsync"/>, for callers where a poll is an optimisation (a long poll): Vipps being
+    /// unreachable is logged, not thrown.</summary>
+    public async Task<int> TryPollAsync(Sale sale, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PollAsync(sale, cancellationToken);
+        }
+        catch (VippsApiException exception)
+        {
+            logger.LogWarning(exception, "Sale {Reference}: polling Vipps failed ({Status})", sale.Reference, (int?)exception.StatusCode);
+            return 0;
+        }
+    }
+}
