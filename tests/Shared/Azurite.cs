@@ -33,7 +33,11 @@ public sealed class Azurite : IAsyncDisposable
         $"QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;" +
         $"TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
 
-    public static async Task<Azurite> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<Azurite> StartAsync(CancellationToken cancellationToken = default) => StartAsync(0, cancellationToken);
+
+    /// <summary>With <paramref name="basePort"/> 0 every service gets a free port; otherwise blob, queue and table
+    /// listen on basePort, basePort+1 and basePort+2 (10000 gives Azurite's usual ports).</summary>
+    public static async Task<Azurite> StartAsync(int basePort, CancellationToken cancellationToken = default)
     {
         var root = RepositoryRoot();
         var script = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
@@ -45,7 +49,9 @@ public sealed class Azurite : IAsyncDisposable
         // Free ports, chosen by the OS; a rare race with another process is retried below.
         for (var attempt = 1; ; attempt++)
         {
-            int blob = FreePort(), queue = FreePort(), table = FreePort();
+            int blob = basePort == 0 ? FreePort() : basePort;
+            int queue = basePort == 0 ? FreePort() : basePort + 1;
+            int table = basePort == 0 ? FreePort() : basePort + 2;
             var start = new ProcessStartInfo("node")
             {
                 RedirectStandardOutput = true,
@@ -75,9 +81,9 @@ public sealed class Azurite : IAsyncDisposable
             }
 
             await azurite.DisposeAsync();
-            if (attempt == 3)
+            if (attempt == 3 || basePort != 0)
             {
-                throw new InvalidOperationException("Azurite did not start listening within 30 s (three attempts).");
+                throw new InvalidOperationException($"Azurite did not start listening within 30 s (attempt {attempt}; ports {blob}, {queue}, {table}).");
             }
         }
     }
@@ -112,7 +118,7 @@ public sealed class Azurite : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
