@@ -69,8 +69,10 @@ public sealed class ApiResult : IActionResult
             return;
         }
 
+        // Not bound to RequestAborted: a client that left makes the write fail quietly in the server, whereas a
+        // cancelled serializer would surface as an unhandled error of the function.
         response.ContentType = ContentType;
-        await JsonSerializer.SerializeAsync(response.Body, Body, Body.GetType(), ApiJson.Options, context.HttpContext.RequestAborted).ConfigureAwait(false);
+        await JsonSerializer.SerializeAsync(response.Body, Body, Body.GetType(), ApiJson.Options, CancellationToken.None).ConfigureAwait(false);
     }
 }
 
