@@ -85,6 +85,13 @@ public sealed class SaleStore(VendingTables tables, TimeProvider time, ILogger<S
                 return new TransitionResult(TransitionOutcome.NotFound, null, null);
             }
 
+            // A repeat is a repeat whatever the state machine would now say about it (ignore, or refuse a refund
+            // that already moved the sale on). The insert in the transaction below still settles races.
+            if (dedupeRowKey is not null && attempt == 1 && await ExistsAsync(table, reference, dedupeRowKey, cancellationToken))
+            {
+                return new TransitionResult(TransitionOutcome.Duplicate, stored.Sale, null);
+            }
+
             var decision = SaleTransitions.Decide(stored.Sale, saleEvent, time.GetUtcNow());
             switch (decision.Kind)
             {
