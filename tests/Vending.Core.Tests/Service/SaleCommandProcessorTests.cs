@@ -1,0 +1,161 @@
+using System.Net;
+using Moq;
+using Vending.Core.Commands;
+using Vending.Core.Sales;
+using Vending.Core.Tests.Storage;
+using Vending.Vipps;
+using Vending.Vipps.EPayment;
+
+namespace Vending.Core.Tests.Service;
+
+[Collection(nameof(AzuriteCollection))]
+public class SaleCommandProcessorTests(AzuriteFixture azurite)
+{
+    private readonly CoreHarness _core = new(azurite);
+
+    private async Task<(string MachineId, string Reference)> AuthorizedSaleAsync()
+    {
+        var machine = CoreHarness.Machine();
+        var sale = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale;
+        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default);
+        return (machine.MachineId, sale.Reference);
+    }
+
+    private async Task<(string MachineId, string Reference, SaleCommand Capture)> DeliveredSaleAsync()
+    {
+        var (machineId, reference) = await AuthorizedSaleAsync();
+        await _core.Service.ReportVendAsync(machineId, reference, new VendReport(VendOutcome.Delivered, null), default);
+        var capture = Assert.Single(_core.Queue.Sent).Command;
+        _core.Queue.Sent.Clear();
+        return (machineId, reference, capture);
+    }
+
+    [Fact]
+    public async Task A_transient_failure_is_retried_later_with_the_same_idempotency_key()
+    {
+        var (_, reference, capture) = await DeliveredSaleAsync();
+        var keys = new List<string>();
+        _core.Vipps.SetupSequence(v => v.CaptureAsync("vipps-no", reference, It.IsAny<Amount>(), Moq.Capture.In(keys), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new VippsApiException(HttpStatusCode.TooManyRequests, null, "slow down"))
+            .ReturnsAsync(CoreHarness.Modification(reference, 8000, 8000, 0, 0));
+
+        await _core.Processor.ProcessAsync(capture.ToJson(), 1, default);
+
+        var (retry, delay) = Assert.Single(_core.Queue.Sent);
+        Assert.Equal((capture.OperationId, 1), (retry.OperationId, retry.Attempt));
+        Assert.Equal(SaleCommandProcessor.Backoff(1), delay);
+        Assert.Equal(SaleState.Settling, (await _core.SaleAsync(reference)).State);
+
+        await _core.RunCommandsAsync();
+
+        Assert.Equal(SaleState.Captured, (await _core.SaleAsync(reference)).State);
+        Assert.Equal(2, keys.Count);
+        Assert.Equal(keys[0], keys[1]);
+    }
+
+    [Fact]
+    public async Task Backoff_grows_and_is_capped()
+    {
+        Assert.True(SaleCommandProcessor.Backoff(2) > SaleCommandProcessor.Backoff(1));
+        Assert.Equal(SaleCommandProcessor.MaxBackoff, SaleCommandProcessor.Backoff(50));
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_permanent_refusal_fails_the_sale_with_the_Vipps_code()
+    {
+        var (_, reference, capture) = await DeliveredSaleAsync();
+        _core.Vipps.Setup(v => v.CaptureAsync(It.IsAny<string>(), reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new VippsApiException(HttpStatusCode.BadRequest, 6100, "Capture period expired"));
+
+        await _core.Processor.ProcessAsync(capture.ToJson(), 1, default);
+
+        var sale = await _core.SaleAsync(reference);
+        Assert.Equal((SaleState.Failed, "vipps_6100"), (sale.State, sale.FailureCode));
+        Assert.Empty(_core.Queue.Sent);
+    }
+
+    [Fact]
+    public async Task A_capture_already_recorded_by_its_webhook_is_not_sent_again()
+    {
+        var (_, reference, capture) = await DeliveredSaleAsync();
+        var key = IdempotencyKeys.For(reference, capture.OperationId);
+        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(reference, "CAPTURED", 8000, idempotencyKey: key), default);
+
+        await _core.Processor.ProcessAsync(capture.ToJson(), 1, default);
+        await _core.Processor.ProcessAsync(capture.ToJson(), 2, default);
+
+        _core.Vipps.Verify(v => v.CaptureAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
+        Assert.Equal((SaleState.Captured, 8000L), ((await _core.SaleAsync(reference)).State, (await _core.SaleAsync(reference)).CapturedAmount));
+    }
+
+    [Fact]
+    public async Task A_repeated_message_captures_once()
+    {
+        var (_, reference, capture) = await DeliveredSaleAsync();
+
+        await _core.Processor.ProcessAsync(capture.ToJson(), 1, default);
+        await _core.Processor.ProcessAsync(capture.ToJson(), 1, default);
+
+        _core.Vipps.Verify(v => v.CaptureAsync(It.IsAny<string>(), reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Equal(8000, (await _core.SaleAsync(reference)).CapturedAmount);
+    }
+
+    [Fact]
+    public async Task A_poisoned_command_fails_the_sale_visibly()
+    {
+        var (_, reference, capture) = await DeliveredSaleAsync();
+
+        await _core.Processor.ProcessPoisonAsync(capture.ToJson(), default);
+
+        var sale = await _core.SaleAsync(reference);
+        Assert.Equal((SaleState.Failed, "command_poisoned"), (sale.State, sale.FailureCode));
+    }
+
+    [Fact]
+    public async Task An_unreadable_message_is_dropped_without_effect()
+    {
+        await _core.Processor.ProcessAsync("{not json", 1, default);
+        await _core.Processor.ProcessAsync("""{"reference":"nope","operationId":"capture1","kind":"capture","amount":1}""", 1, default);
+
+        _core.Vipps.VerifyNoOtherCalls();
+    }
+
+    [Fact]
+    public async Task A_machine_cancel_racing_an_approval_releases_the_money()
+    {
+        var machine = CoreHarness.Machine();
+        var sale = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale;
+        _core.Vipps.Setup(v => v.CancelAsync("vipps-no", sale.Reference, true, It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new VippsApiException(HttpStatusCode.BadRequest, 6060, "Cannot cancel authorized"));
+
+        var cancelling = await _core.Service.CancelAsync(machine.MachineId, sale.Reference, default);
+        Assert.Equal(SaleState.Settling, cancelling.State);
+        Assert.Equal("cancel", Assert.Single(_core.Queue.Sent).Command.Kind);
+        await _core.RunCommandsAsync();
+
+        var done = await _core.SaleAsync(sale.Reference);
+        Assert.Equal((SaleState.Cancelled, 0L, 8000L), (done.State, done.CapturedAmount, done.CancelledAmount));
+        _core.Vipps.Verify(v => v.CancelAsync("vipps-no", sale.Reference, false, IdempotencyKeys.For(sale.Reference, "release2"), It.IsAny<CancellationToken>()), Times.Once);
+        _core.Vipps.Verify(v => v.CaptureAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_partial_vend_captures_then_releases_in_order()
+    {
+        var (machineId, reference) = await AuthorizedSaleAsync();
+        var calls = new List<string>();
+        _core.Vipps.Setup(v => v.CaptureAsync(It.IsAny<string>(), reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Callback(() => calls.Add("capture")).ReturnsAsync(CoreHarness.Modification(reference, 8000, 3000, 0, 0));
+        _core.Vipps.Setup(v => v.CancelAsync(It.IsAny<string>(), reference, false, It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Callback(() => calls.Add("release")).ReturnsAsync(CoreHarness.Modification(reference, 8000, 3000, 5000, 0));
+
+        await _core.Service.ReportVendAsync(machineId, reference, new VendReport(VendOutcome.Partial, [new DeliveredLine("chips", 1)]), default);
+        await _core.RunCommandsAsync();
+
+        Assert.Equal(["capture", "release"], calls);
+        var sale = await _core.SaleAsync(reference);
+        Assert.Equal((SaleState.Captured, 3000L, 5000L), (sale.State, sale.CapturedAmount, sale.CancelledAmount));
+        _core.Vipps.Verify(v => v.CaptureAsync("vipps-no", reference, new Amount("NOK", 3000), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+}
