@@ -20,6 +20,8 @@ internal sealed class QueueTriggerService(
 {
     private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(100);
 
+    public QueueFunction Function => function;
+
     // Long enough for any command; a runner that dies mid-message lets it reappear after this.
     private static readonly TimeSpan ProcessingVisibility = TimeSpan.FromMinutes(5);
 

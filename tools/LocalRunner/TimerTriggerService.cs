@@ -11,6 +11,8 @@ internal sealed class TimerTriggerService(
     TimeProvider time,
     ILogger<TimerTriggerService> logger) : BackgroundService
 {
+    public TimerFunction Function => function;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         DateTimeOffset last = default;
