@@ -45,10 +45,10 @@ function kioskUrl() {
   return url.includes('#') ? url : `${url}#machine=${encodeURIComponent(machineId)}&key=${encodeURIComponent(apiKey)}`;
 }
 
-async function openKiosk(outcome = 'delivered') {
+async function openKiosk(outcome = 'delivered', qrFormat = 'svg') {
   const context = await browser.newContext({ viewport: { width: 900, height: 960 } });
   const page = await context.newPage();
-  await page.goto(kioskUrl());
+  await page.goto(`${kioskUrl()}&qr=${qrFormat}`);
   await page.getByTestId('vend-outcome').selectOption(outcome);
   return page;
 }
@@ -94,6 +94,7 @@ async function kioskResult(page) {
 test('approve: the kiosk says thank you and exactly the price is captured', () => withStackLog(async () => {
   const kiosk = await openKiosk('delivered');
   const { reference, qrText } = await buy(kiosk, 'cola');
+  assert.equal(await kiosk.getByTestId('qr').getAttribute('data-format'), 'svg');
 
   // While the QR shows: the price, a running countdown, "waiting for payment".
   assert.equal(await kiosk.getByTestId('amount').getAttribute('data-minor'), '3500');
@@ -124,8 +125,9 @@ test('approve: the kiosk says thank you and exactly the price is captured', () =
 }));
 
 test('the customer aborts: the kiosk says not charged and nothing is captured', () => withStackLog(async () => {
-  const kiosk = await openKiosk('delivered');
+  const kiosk = await openKiosk('delivered', 'png'); // this one shows the QR as a PNG
   const { reference, qrText } = await buy(kiosk, 'water');
+  assert.equal(await kiosk.getByTestId('qr').getAttribute('data-format'), 'png');
 
   const customer = await openCustomerPage(qrText);
   await customer.getByTestId('abort').click();

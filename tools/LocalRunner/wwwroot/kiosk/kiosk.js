@@ -103,8 +103,9 @@ async function api(method, path, body, timeoutMs = REQUEST_TIMEOUT_MS) {
   } finally {
     clearTimeout(timer);
   }
+  // The Date header has whole seconds: trust our own clock unless it is clearly off.
   const date = Date.parse(response.headers.get('Date') || '');
-  if (!Number.isNaN(date)) clockOffsetMs = date - Date.now();
+  if (!Number.isNaN(date)) clockOffsetMs = Math.abs(date - Date.now()) > 2000 ? date - Date.now() : 0;
   const json = await response.json().catch(() => null);
   if (!response.ok) {
     const s = response.status;
