@@ -4,7 +4,7 @@ namespace Vending.Core.Qr;
 
 public interface IQrRenderer
 {
-    /// <summary>SVG text that scales to <paramref name="sizePx"/> square.</summary>
+    /// <summary>SVG text with a viewBox (scales to any screen; <paramref name="sizePx"/> sets its nominal size).</summary>
     string Svg(string content, int sizePx);
 
     /// <summary>PNG bytes, as close to <paramref name="sizePx"/> square as whole pixels per module allow (never smaller than 1 px per module).</summary>

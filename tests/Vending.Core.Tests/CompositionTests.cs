@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Vending.Core.Commands;
+using Vending.Core.Machines;
+using Vending.Core.Reconciliation;
+using Vending.Core.Sales;
+
+namespace Vending.Core.Tests;
+
+public class CompositionTests
+{
+    private static Dictionary<string, string?> Settings() => new()
+    {
+        ["VendingStorage"] = "UseDevelopmentStorage=true",
+        ["Vending:PublicBaseUrl"] = "http://127.0.0.1:7072",
+        ["Vipps:BaseUrl"] = "http://127.0.0.1:7071",
+        ["Vipps:Merchants:vipps-no:MerchantSerialNumber"] = "123456",
+        ["Vipps:Merchants:vipps-no:ClientId"] = "id",
+        ["Vipps:Merchants:vipps-no:ClientSecret"] = "secret",
+        ["Vipps:Merchants:vipps-no:SubscriptionKey"] = "key",
+        ["Vipps:Merchants:vipps-no:Currencies:0"] = "NOK",
+    };
+
+    private static ServiceProvider Build(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection().AddLogging().AddVending(configuration);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    [Fact]
+    public void Everything_resolves_without_touching_the_network()
+    {
+        using var provider = Build(Settings());
+
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        Assert.NotNull(provider.GetRequiredService<ISaleService>());
+        Assert.Same(provider.GetRequiredService<ISaleService>(), provider.GetRequiredService<ISaleOperatorService>());
+        Assert.NotNull(provider.GetRequiredService<IMachineDirectory>());
+        Assert.NotNull(provider.GetRequiredService<IMachineSeeder>());
+        Assert.NotNull(provider.GetRequiredService<ISaleCommandProcessor>());
+        Assert.NotNull(provider.GetRequiredService<IReconciler>());
+    }
+
+    [Fact]
+    public void A_missing_setting_fails_at_start_with_its_name()
+    {
+        var settings = Settings();
+        settings.Remove("Vending:PublicBaseUrl");
+        using var provider = Build(settings);
+
+        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("PublicBaseUrl", failure.Message);
+    }
+
+    [Fact]
+    public void Options_have_the_documented_defaults()
+    {
+        using var provider = Build(Settings());
+        var options = provider.GetRequiredService<IOptions<VendingOptions>>().Value;
+
+        Assert.Equal((120, 86400, 300), (options.VendReportDeadlineSeconds, options.SecretRotationGraceSeconds, options.WebhookClockSkewSeconds));
+    }
+}
