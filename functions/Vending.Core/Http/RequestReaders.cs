@@ -73,7 +73,7 @@ public static partial class RequestReaders
     {
         var body = JsonFields.Open(json, "", "machineId", "name", "location", "merchantId", "currency", "captureMode", "qrFormat");
         return new ProvisionMachineRequest(
-            body.RequiredString("machineId", 64, MachineId()),
+            body.RequiredString("machineId", 32, MachineId()),
             body.RequiredString("name", 100),
             body.RequiredString("location", 200),
             body.RequiredString("merchantId", 64, KeySafe()),
@@ -130,8 +130,8 @@ public static partial class RequestReaders
     [GeneratedRegex("^[A-Za-z0-9._:-]+$")]
     private static partial Regex KeySafe();
 
-    // Machine ids must not hold the '.' that separates them from the secret in an api key.
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    // The directory's own rule; it also keeps out the '.' that separates id and secret in an api key.
+    [GeneratedRegex(MachineDirectory.MachineIdPattern)]
     private static partial Regex MachineId();
 
     [GeneratedRegex("^[A-Z]{3}$")]
