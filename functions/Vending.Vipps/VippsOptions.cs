@@ -39,7 +39,7 @@ public sealed class VippsOptions
     [Range(0, 10_000)]
     public int RetryBaseDelayMilliseconds { get; set; } = 500;
 
-    /// <summary>Keyed by our merchant id (a short name such as <c>vipps-no</c>), used everywhere else to name the merchant.</summary>
+    /// <summary>Keyed by our merchant id (a short name such as <c>vippsno</c>), used everywhere else to name the merchant.</summary>
     [MinLength(1)]
     public Dictionary<string, VippsMerchantOptions> Merchants { get; set; } = new();
 }

@@ -36,6 +36,13 @@ internal sealed class VippsOptionsValidator : IValidateOptions<VippsOptions>
         foreach (var (merchantId, merchant) in options.Merchants)
         {
             var prefix = $"{Section}:Merchants:{merchantId}";
+            // The id is part of app setting names in Azure (Vipps__Merchants__{id}__ClientId), and App Service on
+            // Linux allows only letters, digits, '.' and '_' there; '_' and '.' would blur the '__' separator.
+            if (!merchantId.All(char.IsAsciiLetterOrDigit))
+            {
+                failures.Add($"{prefix}: a merchant id may hold only ASCII letters and digits (it becomes part of app setting names).");
+            }
+
             if (merchant is null)
             {
                 failures.Add($"{prefix} is empty.");

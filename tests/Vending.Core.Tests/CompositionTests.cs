@@ -16,11 +16,11 @@ public class CompositionTests
         ["VendingStorage"] = "UseDevelopmentStorage=true",
         ["Vending:PublicBaseUrl"] = "http://127.0.0.1:7072",
         ["Vipps:BaseUrl"] = "http://127.0.0.1:7071",
-        ["Vipps:Merchants:vipps-no:MerchantSerialNumber"] = "123456",
-        ["Vipps:Merchants:vipps-no:ClientId"] = "id",
-        ["Vipps:Merchants:vipps-no:ClientSecret"] = "secret",
-        ["Vipps:Merchants:vipps-no:SubscriptionKey"] = "key",
-        ["Vipps:Merchants:vipps-no:Currencies:0"] = "NOK",
+        ["Vipps:Merchants:vippsno:MerchantSerialNumber"] = "123456",
+        ["Vipps:Merchants:vippsno:ClientId"] = "id",
+        ["Vipps:Merchants:vippsno:ClientSecret"] = "secret",
+        ["Vipps:Merchants:vippsno:SubscriptionKey"] = "key",
+        ["Vipps:Merchants:vippsno:Currencies:0"] = "NOK",
     };
 
     private static ServiceProvider Build(Dictionary<string, string?> settings)

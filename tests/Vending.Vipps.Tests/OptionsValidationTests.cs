@@ -19,10 +19,10 @@ public sealed class OptionsValidationTests
     }
 
     [Theory]
-    [InlineData("Vipps:Merchants:vipps-no:ClientSecret")]
-    [InlineData("Vipps:Merchants:vipps-no:ClientId")]
-    [InlineData("Vipps:Merchants:vipps-no:SubscriptionKey")]
-    [InlineData("Vipps:Merchants:mobilepay-dk:MerchantSerialNumber")]
+    [InlineData("Vipps:Merchants:vippsno:ClientSecret")]
+    [InlineData("Vipps:Merchants:vippsno:ClientId")]
+    [InlineData("Vipps:Merchants:vippsno:SubscriptionKey")]
+    [InlineData("Vipps:Merchants:mobilepaydk:MerchantSerialNumber")]
     [InlineData("Vipps:BaseUrl")]
     public void A_missing_setting_fails_at_start_naming_its_key(string key)
     {
@@ -32,19 +32,34 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public void A_merchant_id_that_cannot_be_an_app_setting_name_fails_at_start()
+    {
+        var message = StartupFailure(s =>
+        {
+            foreach (var key in s.Keys.Where(k => k.StartsWith("Vipps:Merchants:vippsno:", StringComparison.Ordinal)).ToList())
+            {
+                s[key.Replace("vippsno", "vipps-no", StringComparison.Ordinal)] = s[key];
+                s.Remove(key);
+            }
+        });
+
+        Assert.Contains("Vipps:Merchants:vipps-no: a merchant id may hold only ASCII letters and digits", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_merchant_without_currencies_fails_naming_the_key()
     {
-        var message = StartupFailure(s => s.Remove("Vipps:Merchants:vipps-no:Currencies:0"));
+        var message = StartupFailure(s => s.Remove("Vipps:Merchants:vippsno:Currencies:0"));
 
-        Assert.Contains("Vipps:Merchants:vipps-no:Currencies", message, StringComparison.Ordinal);
+        Assert.Contains("Vipps:Merchants:vippsno:Currencies", message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_currency_outside_NOK_DKK_EUR_fails_naming_the_key()
     {
-        var message = StartupFailure(s => s["Vipps:Merchants:mobilepay-dk:Currencies:1"] = "SEK");
+        var message = StartupFailure(s => s["Vipps:Merchants:mobilepaydk:Currencies:1"] = "SEK");
 
-        Assert.Contains("Vipps:Merchants:mobilepay-dk:Currencies:1", message, StringComparison.Ordinal);
+        Assert.Contains("Vipps:Merchants:mobilepaydk:Currencies:1", message, StringComparison.Ordinal);
         Assert.Contains("SEK", message, StringComparison.Ordinal);
     }
 
@@ -68,9 +83,9 @@ public sealed class OptionsValidationTests
     [InlineData("12a456")]
     public void A_malformed_merchant_serial_number_fails(string msn)
     {
-        var message = StartupFailure(s => s["Vipps:Merchants:vipps-no:MerchantSerialNumber"] = msn);
+        var message = StartupFailure(s => s["Vipps:Merchants:vippsno:MerchantSerialNumber"] = msn);
 
-        Assert.Contains("Vipps:Merchants:vipps-no:MerchantSerialNumber", message, StringComparison.Ordinal);
+        Assert.Contains("Vipps:Merchants:vippsno:MerchantSerialNumber", message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ namespace VendingFunctions.Tests;
 /// <summary>The runner over real HTTP (Kestrel on 127.0.0.1, free port): function keys, route binding, static files.</summary>
 public sealed class LocalRunnerHttpTests : IAsyncLifetime
 {
-    private const string ProvisionBody = """{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vipps-no","currency":"NOK"}""";
+    private const string ProvisionBody = """{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vippsno","currency":"NOK"}""";
 
     private readonly Mock<IMachineDirectory> _directory = Fakes.Directory();
     private readonly Mock<ISaleService> _sales = new(MockBehavior.Strict);

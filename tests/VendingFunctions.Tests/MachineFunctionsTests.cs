@@ -19,7 +19,7 @@ public sealed class MachineFunctionsTests
             .Callback((ProvisionMachineRequest r, CancellationToken _) => received = r)
             .ReturnsAsync(new MachineCredentials(Fakes.Machine("lobby-1"), "lobby-1.generated-secret"));
         var request = TestHttp.Request("POST", "/api/operator/machines",
-            """{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vipps-no","currency":"NOK","captureMode":"onAuthorization"}""", apiKey: null);
+            """{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vippsno","currency":"NOK","captureMode":"onAuthorization"}""", apiKey: null);
 
         var response = await TestHttp.Execute(request, await Functions().Provision(request, CancellationToken.None));
 
@@ -28,14 +28,14 @@ public sealed class MachineFunctionsTests
         Assert.Equal("no-store", response.Headers.CacheControl.ToString());
         Assert.Equal("lobby-1.generated-secret", response.Json.GetProperty("apiKey").GetString());
         Assert.Equal("lobby-1", response.Json.GetProperty("machine").GetProperty("machineId").GetString());
-        Assert.Equal(new ProvisionMachineRequest("lobby-1", "Lobby", "Oslo", "vipps-no", "NOK", CaptureMode.OnAuthorization, "svg"), received);
+        Assert.Equal(new ProvisionMachineRequest("lobby-1", "Lobby", "Oslo", "vippsno", "NOK", CaptureMode.OnAuthorization, "svg"), received);
     }
 
     [Theory]
-    [InlineData("""{"machineId":"lobby.1","name":"Lobby","location":"Oslo","merchantId":"vipps-no","currency":"NOK"}""", "validation_failed", "machineId")]
-    [InlineData("""{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vipps-no","currency":"NOK","captureMode":"never"}""", "validation_failed", "captureMode")]
-    [InlineData("""{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vipps-no","currency":"NOK","secret":"mine"}""", "unknown_field", "secret")]
-    [InlineData("""{"machineId":"lobby-1","location":"Oslo","merchantId":"vipps-no","currency":"NOK"}""", "validation_failed", "name")]
+    [InlineData("""{"machineId":"lobby.1","name":"Lobby","location":"Oslo","merchantId":"vippsno","currency":"NOK"}""", "validation_failed", "machineId")]
+    [InlineData("""{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vippsno","currency":"NOK","captureMode":"never"}""", "validation_failed", "captureMode")]
+    [InlineData("""{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vippsno","currency":"NOK","secret":"mine"}""", "unknown_field", "secret")]
+    [InlineData("""{"machineId":"lobby-1","location":"Oslo","merchantId":"vippsno","currency":"NOK"}""", "validation_failed", "name")]
     public async Task Bad_provisioning_bodies_get_400(string body, string code, string field)
     {
         var request = TestHttp.Request("POST", "/api/operator/machines", body, apiKey: null);
@@ -52,7 +52,7 @@ public sealed class MachineFunctionsTests
         _directory.Setup(d => d.ProvisionAsync(It.IsAny<ProvisionMachineRequest>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new SaleException(409, "machine_exists", "A machine with this id exists.", "machineId"));
         var request = TestHttp.Request("POST", "/api/operator/machines",
-            """{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vipps-no","currency":"NOK"}""", apiKey: null);
+            """{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vippsno","currency":"NOK"}""", apiKey: null);
 
         var response = await TestHttp.Execute(request, await Functions().Provision(request, CancellationToken.None));
 

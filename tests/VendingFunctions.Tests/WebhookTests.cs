@@ -14,8 +14,8 @@ namespace VendingFunctions.Tests;
 
 public sealed class WebhookTests
 {
-    private const string VippsSecret = "vipps-no-webhook-secret";
-    private const string MobilePaySecret = "mobilepay-dk-webhook-secret";
+    private const string VippsSecret = "vippsno-webhook-secret";
+    private const string MobilePaySecret = "mobilepaydk-webhook-secret";
     private static readonly Uri RegisteredUrl = new("https://vending.example/api/webhooks/vipps");
 
     private readonly Mock<ISaleService> _sales = new(MockBehavior.Strict);
@@ -32,8 +32,8 @@ public sealed class WebhookTests
             BaseUrl = new Uri("http://127.0.0.1:7071"),
             Merchants =
             {
-                ["vipps-no"] = new VippsMerchantOptions { MerchantSerialNumber = "100001", WebhookSecret = VippsSecret },
-                ["mobilepay-dk"] = new VippsMerchantOptions { MerchantSerialNumber = "200002", WebhookSecret = MobilePaySecret },
+                ["vippsno"] = new VippsMerchantOptions { MerchantSerialNumber = "100001", WebhookSecret = VippsSecret },
+                ["mobilepaydk"] = new VippsMerchantOptions { MerchantSerialNumber = "200002", WebhookSecret = MobilePaySecret },
                 ["no-webhooks"] = new VippsMerchantOptions { MerchantSerialNumber = "300003" },
             },
         };
@@ -66,7 +66,7 @@ public sealed class WebhookTests
     public async Task A_well_signed_webhook_is_recorded_for_the_signing_merchant_and_answered_200()
     {
         PaymentEvent? recorded = null;
-        _sales.Setup(s => s.RecordWebhookAsync("vipps-no", It.IsAny<PaymentEvent>(), It.IsAny<CancellationToken>()))
+        _sales.Setup(s => s.RecordWebhookAsync("vippsno", It.IsAny<PaymentEvent>(), It.IsAny<CancellationToken>()))
             .Callback((string _, PaymentEvent e, CancellationToken _) => recorded = e)
             .ReturnsAsync(WebhookOutcome.Applied);
         var request = Signed(Event(), VippsSecret, Fakes.Now.AddSeconds(-2));
@@ -83,7 +83,7 @@ public sealed class WebhookTests
     [Fact]
     public async Task The_second_merchants_secret_verifies_its_own_events()
     {
-        _sales.Setup(s => s.RecordWebhookAsync("mobilepay-dk", It.IsAny<PaymentEvent>(), It.IsAny<CancellationToken>())).ReturnsAsync(WebhookOutcome.Duplicate);
+        _sales.Setup(s => s.RecordWebhookAsync("mobilepaydk", It.IsAny<PaymentEvent>(), It.IsAny<CancellationToken>())).ReturnsAsync(WebhookOutcome.Duplicate);
         var request = Signed(Event(msn: "200002"), MobilePaySecret, Fakes.Now);
 
         var response = await TestHttp.Execute(request, await Function().Receive(request, CancellationToken.None));

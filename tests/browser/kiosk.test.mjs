@@ -17,6 +17,7 @@ const UI_TIMEOUT = 60_000; // generous: webhook, queue and capture all run on a 
 
 let stack;
 let browser;
+let pageLog = []; // the current test's browser console errors and failed requests, shown when it fails
 
 before(async () => {
   stack = await startDevStack();
@@ -32,9 +33,11 @@ after(async () => {
 
 /** Runs a test body; on failure adds the tail of the stack's log, which usually says why. */
 async function withStackLog(body) {
+  pageLog = [];
   try {
     await body();
   } catch (error) {
+    if (pageLog.length) error.message += `\n--- browser ---\n${pageLog.join('\n')}`;
     if (stack.logPath) error.message += `\n--- DevStack log (tail) ---\n${readFileSync(stack.logPath, 'utf8').slice(-6000)}`;
     throw error;
   }
@@ -48,6 +51,10 @@ function kioskUrl() {
 async function openKiosk(outcome = 'delivered', qrFormat = 'svg') {
   const context = await browser.newContext({ viewport: { width: 900, height: 960 } });
   const page = await context.newPage();
+  page.on('pageerror', (error) => pageLog.push(`kiosk error: ${error.message}`));
+  page.on('console', (message) => { if (message.type() === 'error') pageLog.push(`kiosk console: ${message.text()}`); });
+  page.on('response', (response) => { if (response.status() >= 400) pageLog.push(`kiosk ${response.status()} ${response.url()}`); });
+  page.on('requestfailed', (request) => pageLog.push(`kiosk request failed: ${request.url()} ${request.failure()?.errorText}`));
   await page.goto(`${kioskUrl()}&qr=${qrFormat}`);
   await page.getByTestId('vend-outcome').selectOption(outcome);
   return page;

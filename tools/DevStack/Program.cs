@@ -161,7 +161,7 @@ static async Task<(string MachineId, string ApiKey)> ProvisionDemoMachineAsync(s
         machineId = options.MachineId,
         name = "Demo machine",
         location = "Lobby, Oslo",
-        merchantId = "vipps-no",
+        merchantId = "vippsno",
         currency = "NOK",
         captureMode = "OnDelivery",
         qrFormat = "svg",

@@ -21,14 +21,14 @@ public class MachineDirectoryTests(AzuriteFixture azurite)
         var vipps = Options.Create(new VippsOptions
         {
             BaseUrl = new Uri("http://x"),
-            Merchants = new() { ["vipps-no"] = new VippsMerchantOptions { MerchantSerialNumber = "123456", Currencies = ["NOK"] } },
+            Merchants = new() { ["vippsno"] = new VippsMerchantOptions { MerchantSerialNumber = "123456", Currencies = ["NOK"] } },
         });
         var tables = azurite.Tables();
         return new MachineDirectory(tables, options, vipps, new MachineSeeder(tables, options, _time, NullLogger<MachineSeeder>.Instance), _time, NullLogger<MachineDirectory>.Instance);
     }
 
     private static ProvisionMachineRequest Request(string? id = null) =>
-        new(id ?? "vm-" + Guid.NewGuid().ToString("N")[..8], "Lobby", "Oslo", "vipps-no", "NOK", CaptureMode.OnDelivery, "svg");
+        new(id ?? "vm-" + Guid.NewGuid().ToString("N")[..8], "Lobby", "Oslo", "vippsno", "NOK", CaptureMode.OnDelivery, "svg");
 
     [Fact]
     public async Task A_provisioned_key_authenticates_and_only_its_hash_is_stored()
@@ -79,10 +79,10 @@ public class MachineDirectoryTests(AzuriteFixture azurite)
     }
 
     [Theory]
-    [InlineData("AB", "vipps-no", "NOK", "svg", "invalid_machine_id", "machineId")]
+    [InlineData("AB", "vippsno", "NOK", "svg", "invalid_machine_id", "machineId")]
     [InlineData("vm-ok", "nobody", "NOK", "svg", "unknown_merchant", "merchantId")]
-    [InlineData("vm-ok", "vipps-no", "EUR", "svg", "invalid_currency", "currency")]
-    [InlineData("vm-ok", "vipps-no", "NOK", "gif", "invalid_qr_format", "qrFormat")]
+    [InlineData("vm-ok", "vippsno", "EUR", "svg", "invalid_currency", "currency")]
+    [InlineData("vm-ok", "vippsno", "NOK", "gif", "invalid_qr_format", "qrFormat")]
     public async Task A_bad_provisioning_request_is_refused(string id, string merchant, string currency, string qr, string code, string field)
     {
         var refused = await Assert.ThrowsAsync<SaleException>(() =>
@@ -107,11 +107,11 @@ public class MachineDirectoryTests(AzuriteFixture azurite)
     public async Task A_seeded_machine_authenticates_with_its_configured_key_on_first_use()
     {
         var id = "seed-" + Guid.NewGuid().ToString("N")[..8];
-        var directory = Directory(new SeedMachineOptions { MachineId = id, ApiKey = $"{id}.demo-secret", MerchantId = "vipps-no", Currency = "NOK", Name = "Demo" });
+        var directory = Directory(new SeedMachineOptions { MachineId = id, ApiKey = $"{id}.demo-secret", MerchantId = "vippsno", Currency = "NOK", Name = "Demo" });
 
         var machine = await directory.AuthenticateAsync($"{id}.demo-secret", default);
 
-        Assert.Equal(("Demo", "vipps-no"), (machine!.Name, machine.MerchantId));
+        Assert.Equal(("Demo", "vippsno"), (machine!.Name, machine.MerchantId));
         Assert.Contains(await directory.ListAsync(default), listed => listed.MachineId == id);
     }
 }

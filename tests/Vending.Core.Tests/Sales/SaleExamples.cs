@@ -13,7 +13,7 @@ internal static class SaleExamples
         Reference = "vm-01-sale-1",
         MachineId = "vm-01",
         MachineSaleId = "sale-1",
-        MerchantId = "vipps-no",
+        MerchantId = "vippsno",
         Currency = "NOK",
         CaptureMode = captureMode,
         State = SaleState.Created,

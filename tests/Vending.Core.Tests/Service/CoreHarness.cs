@@ -57,15 +57,15 @@ public sealed class CoreHarness
             BaseUrl = new Uri("http://127.0.0.1:1"),
             Merchants = new()
             {
-                ["vipps-no"] = new VippsMerchantOptions { MerchantSerialNumber = "123456", Currencies = ["NOK"] },
-                ["mobilepay-dk"] = new VippsMerchantOptions { MerchantSerialNumber = "654321", Currencies = ["DKK"], TargetUrlQrApproved = true },
+                ["vippsno"] = new VippsMerchantOptions { MerchantSerialNumber = "123456", Currencies = ["NOK"] },
+                ["mobilepaydk"] = new VippsMerchantOptions { MerchantSerialNumber = "654321", Currencies = ["DKK"], TargetUrlQrApproved = true },
             },
         });
         Options = options ?? new VendingOptions { PublicBaseUrl = new Uri("http://127.0.0.1:7072") };
 
         Vipps.Setup(v => v.CreatePaymentAsync(It.IsAny<string>(), It.IsAny<CreatePaymentRequest>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((string merchant, CreatePaymentRequest request, string _, CancellationToken _) =>
-                new CreatePaymentResponse(request.Reference, merchant == "mobilepay-dk" ? TargetUrl : ImageLink));
+                new CreatePaymentResponse(request.Reference, merchant == "mobilepaydk" ? TargetUrl : ImageLink));
         Vipps.Setup(v => v.GetPaymentEventsAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync([]);
         Vipps.Setup(v => v.CaptureAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
@@ -98,7 +98,7 @@ public sealed class CoreHarness
     public SaleCommandProcessor Processor { get; }
     public Reconciler Reconciler { get; }
 
-    public static Machine Machine(string merchantId = "vipps-no", string currency = "NOK", CaptureMode mode = CaptureMode.OnDelivery) =>
+    public static Machine Machine(string merchantId = "vippsno", string currency = "NOK", CaptureMode mode = CaptureMode.OnDelivery) =>
         new("vm-" + Guid.NewGuid().ToString("N")[..10], "Lobby", "Oslo", merchantId, currency, mode, "svg", true, DateTimeOffset.UnixEpoch);
 
     public static CreateSaleRequest Request(string machineSaleId = "s-1", string currency = "NOK", QrRequest? qr = null) =>

@@ -29,7 +29,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
     public async Task A_lost_authorization_webhook_is_found_in_the_event_log()
     {
         var (_, reference) = await CreatedSaleAsync();
-        _core.Vipps.Setup(v => v.GetPaymentEventsAsync("vipps-no", reference, It.IsAny<CancellationToken>()))
+        _core.Vipps.Setup(v => v.GetPaymentEventsAsync("vippsno", reference, It.IsAny<CancellationToken>()))
             .ReturnsAsync([CoreHarness.Event(reference, "AUTHORIZED")]);
 
         var report = await _core.Reconciler.RunOnceAsync(default);
@@ -42,7 +42,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
     public async Task A_payment_still_created_past_expiry_and_grace_is_expired()
     {
         var (_, reference) = await CreatedSaleAsync();
-        _core.Vipps.Setup(v => v.GetPaymentAsync("vipps-no", reference, It.IsAny<CancellationToken>())).ReturnsAsync(Details(reference, "CREATED"));
+        _core.Vipps.Setup(v => v.GetPaymentAsync("vippsno", reference, It.IsAny<CancellationToken>())).ReturnsAsync(Details(reference, "CREATED"));
 
         await _core.Reconciler.RunOnceAsync(default);
         Assert.Equal(SaleState.Created, (await _core.SaleAsync(reference)).State);
@@ -57,7 +57,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
     public async Task An_authorization_without_a_vend_report_is_released_after_the_deadline()
     {
         var (_, reference) = await CreatedSaleAsync();
-        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(reference, "AUTHORIZED") with { Timestamp = _core.Time.Now }, default);
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "AUTHORIZED") with { Timestamp = _core.Time.Now }, default);
 
         await _core.Reconciler.RunOnceAsync(default);
         Assert.Empty(Mine(reference));
@@ -76,7 +76,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
     public async Task A_command_pending_too_long_is_sent_again_as_the_same_operation()
     {
         var (machineId, reference) = await CreatedSaleAsync();
-        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(reference, "AUTHORIZED"), default);
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "AUTHORIZED"), default);
         await _core.Service.ReportVendAsync(machineId, reference, new VendReport(VendOutcome.Delivered, null), default);
         var first = Assert.Single(_core.Queue.Sent).Command;
         _core.Queue.Sent.Clear(); // the message got lost
@@ -93,7 +93,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
     public async Task A_finished_sale_leaves_the_open_list_only_when_its_events_are_sent()
     {
         var (_, reference) = await CreatedSaleAsync();
-        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(reference, "ABORTED"), default);
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "ABORTED"), default);
 
         await _core.Reconciler.RunOnceAsync(default);
         Assert.Contains(await _core.OpenSales.ListAsync(10000, default), entry => entry.Reference == reference);
@@ -113,10 +113,10 @@ public class ReconcilerTests(AzuriteFixture azurite)
     public async Task A_divergence_from_the_Vipps_aggregate_is_recorded()
     {
         var (machineId, reference) = await CreatedSaleAsync();
-        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(reference, "AUTHORIZED"), default);
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "AUTHORIZED"), default);
         await _core.Service.ReportVendAsync(machineId, reference, new VendReport(VendOutcome.Delivered, null), default);
         await _core.RunCommandsAsync();
-        _core.Vipps.Setup(v => v.GetPaymentAsync("vipps-no", reference, It.IsAny<CancellationToken>())).ReturnsAsync(Details(reference, "AUTHORIZED", captured: 0));
+        _core.Vipps.Setup(v => v.GetPaymentAsync("vippsno", reference, It.IsAny<CancellationToken>())).ReturnsAsync(Details(reference, "AUTHORIZED", captured: 0));
 
         await _core.Reconciler.RunOnceAsync(default);
         await _core.Reconciler.RunOnceAsync(default);

@@ -17,7 +17,7 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
     {
         var machine = CoreHarness.Machine();
         var sale = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale;
-        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default);
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default);
         return (machine.MachineId, sale.Reference);
     }
 
@@ -35,7 +35,7 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
     {
         var (_, reference, capture) = await DeliveredSaleAsync();
         var keys = new List<string>();
-        _core.Vipps.SetupSequence(v => v.CaptureAsync("vipps-no", reference, It.IsAny<Amount>(), Moq.Capture.In(keys), It.IsAny<CancellationToken>()))
+        _core.Vipps.SetupSequence(v => v.CaptureAsync("vippsno", reference, It.IsAny<Amount>(), Moq.Capture.In(keys), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new VippsApiException(HttpStatusCode.TooManyRequests, null, "slow down"))
             .ReturnsAsync(CoreHarness.Modification(reference, 8000, 8000, 0, 0));
 
@@ -80,7 +80,7 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
     {
         var (_, reference, capture) = await DeliveredSaleAsync();
         var key = IdempotencyKeys.For(reference, capture.OperationId);
-        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(reference, "CAPTURED", 8000, idempotencyKey: key), default);
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "CAPTURED", 8000, idempotencyKey: key), default);
 
         await _core.Processor.ProcessAsync(capture.ToJson(), 1, default);
         await _core.Processor.ProcessAsync(capture.ToJson(), 2, default);
@@ -126,7 +126,7 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
     {
         var machine = CoreHarness.Machine();
         var sale = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale;
-        _core.Vipps.Setup(v => v.CancelAsync("vipps-no", sale.Reference, true, It.IsAny<string>(), It.IsAny<CancellationToken>()))
+        _core.Vipps.Setup(v => v.CancelAsync("vippsno", sale.Reference, true, It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new VippsApiException(HttpStatusCode.BadRequest, 6060, "Cannot cancel authorized"));
 
         var cancelling = await _core.Service.CancelAsync(machine.MachineId, sale.Reference, default);
@@ -136,7 +136,7 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
 
         var done = await _core.SaleAsync(sale.Reference);
         Assert.Equal((SaleState.Cancelled, 0L, 8000L), (done.State, done.CapturedAmount, done.CancelledAmount));
-        _core.Vipps.Verify(v => v.CancelAsync("vipps-no", sale.Reference, false, IdempotencyKeys.For(sale.Reference, "release2"), It.IsAny<CancellationToken>()), Times.Once);
+        _core.Vipps.Verify(v => v.CancelAsync("vippsno", sale.Reference, false, IdempotencyKeys.For(sale.Reference, "release2"), It.IsAny<CancellationToken>()), Times.Once);
         _core.Vipps.Verify(v => v.CaptureAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
@@ -156,6 +156,6 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
         Assert.Equal(["capture", "release"], calls);
         var sale = await _core.SaleAsync(reference);
         Assert.Equal((SaleState.Captured, 3000L, 5000L), (sale.State, sale.CapturedAmount, sale.CancelledAmount));
-        _core.Vipps.Verify(v => v.CaptureAsync("vipps-no", reference, new Amount("NOK", 3000), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Once);
+        _core.Vipps.Verify(v => v.CaptureAsync("vippsno", reference, new Amount("NOK", 3000), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Once);
     }
 }

@@ -19,7 +19,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
         var machine = CoreHarness.Machine();
         CreatePaymentRequest? sent = null;
         string? key = null;
-        _core.Vipps.Setup(v => v.CreatePaymentAsync("vipps-no", It.IsAny<CreatePaymentRequest>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+        _core.Vipps.Setup(v => v.CreatePaymentAsync("vippsno", It.IsAny<CreatePaymentRequest>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .Callback((string _, CreatePaymentRequest request, string idempotencyKey, CancellationToken _) => (sent, key) = (request, idempotencyKey))
             .ReturnsAsync(new CreatePaymentResponse("x", CoreHarness.ImageLink));
 
@@ -64,11 +64,11 @@ public class SaleServiceTests(AzuriteFixture azurite)
     public async Task A_target_url_merchant_gets_our_own_QR_of_the_target_url()
     {
         CreatePaymentRequest? sent = null;
-        _core.Vipps.Setup(v => v.CreatePaymentAsync("mobilepay-dk", It.IsAny<CreatePaymentRequest>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+        _core.Vipps.Setup(v => v.CreatePaymentAsync("mobilepaydk", It.IsAny<CreatePaymentRequest>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .Callback((string _, CreatePaymentRequest request, string _, CancellationToken _) => sent = request)
             .ReturnsAsync(new CreatePaymentResponse("x", CoreHarness.TargetUrl));
 
-        var result = await _core.Service.CreateAsync(CoreHarness.Machine("mobilepay-dk", "DKK"),
+        var result = await _core.Service.CreateAsync(CoreHarness.Machine("mobilepaydk", "DKK"),
             CoreHarness.Request(currency: "DKK", qr: new QrRequest("png", 300)), default);
 
         Assert.Equal(QrFormat.TargetUrl, sent!.QrFormat!.Format);
@@ -100,7 +100,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
         var refused = await Assert.ThrowsAsync<SaleException>(() => _core.Service.CreateAsync(machine, CoreHarness.Request("s-2"), default));
         Assert.Equal((409, "open_sale_exists"), (refused.Status, refused.Code));
 
-        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(first.Sale.Reference, "ABORTED"), default);
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(first.Sale.Reference, "ABORTED"), default);
         var second = await _core.Service.CreateAsync(machine, CoreHarness.Request("s-2"), default);
         Assert.True(second.Created);
     }
@@ -181,8 +181,8 @@ public class SaleServiceTests(AzuriteFixture azurite)
         var machine = CoreHarness.Machine();
         var sale = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale;
 
-        Assert.Equal(WebhookOutcome.Applied, await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default));
-        Assert.Equal(WebhookOutcome.Duplicate, await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default));
+        Assert.Equal(WebhookOutcome.Applied, await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default));
+        Assert.Equal(WebhookOutcome.Duplicate, await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default));
         var vend = await _core.Service.ReportVendAsync(machine.MachineId, sale.Reference, new VendReport(VendOutcome.Delivered, null), default);
         Assert.Equal(SaleState.Settling, vend.State);
         var command = Assert.Single(_core.Queue.Sent).Command;
@@ -192,7 +192,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
 
         var done = await _core.Service.GetAsync(machine.MachineId, sale.Reference, default);
         Assert.Equal((SaleState.Captured, 8000L), (done!.State, done.CapturedAmount));
-        _core.Vipps.Verify(v => v.CaptureAsync("vipps-no", sale.Reference, new Amount("NOK", 8000), IdempotencyKeys.For(sale.Reference, "capture1"), It.IsAny<CancellationToken>()), Times.Once);
+        _core.Vipps.Verify(v => v.CaptureAsync("vippsno", sale.Reference, new Amount("NOK", 8000), IdempotencyKeys.For(sale.Reference, "capture1"), It.IsAny<CancellationToken>()), Times.Once);
         var history = await _core.Service.GetHistoryAsync(sale.Reference, default);
         Assert.Equal(["sale_created", "payment_created", "vipps_authorized", "vend_reported", "command_succeeded"], history.Select(entry => entry.Type));
     }
@@ -213,10 +213,10 @@ public class SaleServiceTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_webhook_for_an_unknown_reference_is_recorded_without_effect()
     {
-        var outcome = await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event("nobody-knows-this", "AUTHORIZED"), default);
+        var outcome = await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event("nobody-knows-this", "AUTHORIZED"), default);
 
         Assert.Equal(WebhookOutcome.UnknownReference, outcome);
-        var row = azurite.Table(TableNames.UnmatchedWebhooks).Query<Azure.Data.Tables.TableEntity>(entity => entity.PartitionKey == "vipps-no").Single(entity => entity.GetString("Reference") == "nobody-knows-this");
+        var row = azurite.Table(TableNames.UnmatchedWebhooks).Query<Azure.Data.Tables.TableEntity>(entity => entity.PartitionKey == "vippsno").Single(entity => entity.GetString("Reference") == "nobody-knows-this");
         Assert.Equal("AUTHORIZED", row.GetString("EventName"));
     }
 
@@ -227,7 +227,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
         var sale = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale;
 
         var waiting = _core.Service.WaitForChangeAsync(machine.MachineId, sale.Reference, SaleState.Created, TimeSpan.FromSeconds(25), default);
-        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default);
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default);
         var changed = await waiting;
 
         Assert.Equal(SaleState.Authorized, changed!.State);
@@ -250,7 +250,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
     {
         var machine = CoreHarness.Machine();
         var sale = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale;
-        _core.Vipps.Setup(v => v.GetPaymentEventsAsync("vipps-no", sale.Reference, It.IsAny<CancellationToken>()))
+        _core.Vipps.Setup(v => v.GetPaymentEventsAsync("vippsno", sale.Reference, It.IsAny<CancellationToken>()))
             .ReturnsAsync([CoreHarness.Event(sale.Reference, "CREATED"), CoreHarness.Event(sale.Reference, "AUTHORIZED")]);
         _core.Time.Advance(TimeSpan.FromSeconds(6));
 
@@ -258,7 +258,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
 
         Assert.Equal(SaleState.Authorized, view!.State);
         // The webhook arriving after the poll is the same event: absorbed.
-        Assert.Equal(WebhookOutcome.Duplicate, await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default));
+        Assert.Equal(WebhookOutcome.Duplicate, await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default));
     }
 
     [Fact]
@@ -279,7 +279,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
     {
         var machine = CoreHarness.Machine();
         var sale = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale;
-        await _core.Service.RecordWebhookAsync("vipps-no", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default);
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(sale.Reference, "AUTHORIZED"), default);
         await _core.Service.ReportVendAsync(machine.MachineId, sale.Reference, new VendReport(VendOutcome.Delivered, null), default);
         await _core.RunCommandsAsync();
         ISaleOperatorService operators = _core.Service;

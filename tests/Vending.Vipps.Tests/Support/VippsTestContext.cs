@@ -8,8 +8,8 @@ namespace Vending.Vipps.Tests.Support;
 /// <summary>The client as the product wires it (<see cref="ServiceCollectionExtensions.AddVippsClient"/>), over a fake Vipps.</summary>
 internal sealed class VippsTestContext : IDisposable
 {
-    public const string Norway = "vipps-no";
-    public const string Denmark = "mobilepay-dk";
+    public const string Norway = "vippsno";
+    public const string Denmark = "mobilepaydk";
 
     public VippsTestContext(Action<Dictionary<string, string?>>? configure = null, TimeProvider? timeProvider = null)
     {
