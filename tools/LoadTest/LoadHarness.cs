@@ -1,0 +1,777 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Vending.Testing;
+using VippsSimulator.Faults;
+using VippsSimulator.Hosting;
+using VippsSimulator.Webhooks;
+
+namespace LoadTest;
+
+/// <summary>
+/// The load and chaos harness as a library: the command line and the xunit test both call <see cref="RunAsync"/>.
+/// Starts Azurite, a counting storage proxy, the Vipps simulator (in process) and the local runner (a child process it
+/// can kill), provisions machines over the operator API, measures the raw Azurite insert rate and the storage cost of a
+/// happy-path sale, drives the machines (with faults and a runner crash when asked), a webhook burst, then waits for
+/// every sale to settle and checks the money invariants against Vipps' ledger and our tables.
+/// </summary>
+public sealed class LoadHarness
+{
+    private const string AuthorizedEvent = "epayments.payment.authorized.v1";
+    private readonly LoadOptions _options;
+    private readonly Action<string> _log;
+    private (string Id, string Currency)[] _merchants = [];
+
+    public LoadHarness(LoadOptions options)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _log = options.Log ?? (_ => { });
+    }
+
+    public static Task<LoadReport> RunAsync(LoadOptions options, CancellationToken cancellationToken = default) =>
+        new LoadHarness(options).RunAsync(cancellationToken);
+
+    public async Task<LoadReport> RunAsync(CancellationToken cancellationToken)
+    {
+        var total = Stopwatch.StartNew();
+        var report = new LoadReport
+        {
+            Run = new RunInfo { Machines = _options.Machines, SalesPerMachine = _options.SalesPerMachine, Faults = _options.Faults, Seed = _options.Seed },
+        };
+        var root = Azurite.RepositoryRoot();
+        var work = Path.Combine(Path.GetTempPath(), "vending-loadtest", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
+        Directory.CreateDirectory(work);
+        report.Run.WorkDirectory = work;
+
+        _log("Starting Azurite ...");
+        await using var azurite = await Azurite.StartAsync(cancellationToken);
+        await using var proxy = _options.CountStorage ? await StorageProxy.StartAsync(azurite.TablePort, azurite.QueuePort) : null;
+        var tables = new TableServiceClient(azurite.ConnectionString);
+
+        _log("Starting the Vipps simulator ...");
+        await using var simulator = await SimulatorApp.StartAsync(0, SimulatorSettings());
+
+        var runnerUrl = $"http://127.0.0.1:{Azurite.FreePort()}";
+        var functionKey = "load-" + Guid.NewGuid().ToString("N");
+        var settings = RunnerSettings(work, runnerUrl, functionKey, simulator.BaseUrl,
+            proxy?.ConnectionString(azurite.BlobPort) ?? azurite.ConnectionString);
+        _merchants = AddMerchants(settings, simulator, runnerUrl);
+
+        _log($"Starting the local runner at {runnerUrl} (log: {Path.Combine(work, "runner.log")}) ...");
+        await using var runner = new RunnerProcess(RunnerProcess.FindRunnerDll(root), runnerUrl, settings, Path.Combine(work, "runner.log"));
+        await runner.StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
+
+        using var http = MachineClient.CreateHttpClient();
+        using var simulatorHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var metrics = new DriveMetrics();
+        var records = new List<SaleRecord>();
+
+        try
+        {
+            if (_options.BaselineInserts > 0)
+            {
+                _log("Measuring the raw Azurite single-insert rate ...");
+                report.Azurite = await MeasureAzuriteAsync(tables, cancellationToken);
+            }
+
+            _log($"Provisioning {_options.Machines} machines ...");
+            var profiles = await ProvisionAsync(http, runnerUrl, functionKey, cancellationToken);
+            var machines = profiles.Select((profile, i) => new VirtualMachine(profile,
+                new MachineClient(http, $"{runnerUrl}/api", profile.MachineId, profile.ApiKey), simulatorHttp, simulator.BaseUrl, _options, metrics,
+                new Random(HashCode.Combine(_options.Seed, i)))).ToList();
+
+            if (proxy is not null && _options.CalibrationSales > 0)
+            {
+                report.Storage = await CalibrateStorageAsync(proxy, http, runnerUrl, functionKey, simulatorHttp, simulator.BaseUrl, tables, records, cancellationToken);
+            }
+            else
+            {
+                report.Storage = new StorageFigures
+                {
+                    Why = proxy is null
+                        ? "--no-storage-count; the proxy between the runner and Azurite counts requests, or a counter hook in the runner would"
+                        : "no calibration sales (--calibration 0)",
+                };
+            }
+
+            if (_options.Faults)
+            {
+                simulator.Faults.Add(FaultProfile());
+                _log("Faults on: Vipps 5xx/429/423, latency, hangs, lost responses; duplicate, dropped and delayed webhooks; a runner crash mid-run.");
+            }
+
+            // ---- drive ----
+            var driveStart = DateTimeOffset.UtcNow;
+            var driveClock = Stopwatch.StartNew();
+            var storageBeforeDrive = proxy?.Snapshot() ?? StorageCounts.Empty;
+            using var driveStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var totalSales = _options.Machines * _options.SalesPerMachine;
+            var rotation = 0;
+            Scenario ScenarioFor(VirtualMachine machine, Random random) => _options.RotateScenarios
+                ? Scenario.Rotation[Interlocked.Increment(ref rotation) % Scenario.Rotation.Count]
+                : Scenario.Draw(random, machine.Profile.CaptureAtAuthorization);
+
+            _log($"Driving {_options.Machines} machines x {_options.SalesPerMachine} sales ...");
+            var stopStarting = DateTimeOffset.UtcNow + _options.DriveTimeout;
+            var driving = machines.Select((machine, i) =>
+            {
+                var scenarioRandom = new Random(HashCode.Combine(_options.Seed, i, "scenario"));
+                return Task.Run(() => machine.RunAsync(_options.SalesPerMachine, _ => ScenarioFor(machine, scenarioRandom), records, stopStarting, driveStop.Token), driveStop.Token);
+            }).ToList();
+            var progress = ProgressAsync(metrics, totalSales, driveStop.Token);
+            var restart = _options.Faults ? RestartMidRunAsync(runner, metrics, totalSales, Task.WhenAll(driving), report, cancellationToken) : Task.CompletedTask;
+            await Task.WhenAll(driving);
+            await restart;
+            await driveStop.CancelAsync();
+            await progress;
+            report.Run.DriveSeconds = driveClock.Elapsed.TotalSeconds;
+
+            // ---- converge ----
+            _log("Waiting for every sale to settle ...");
+            var convergeClock = Stopwatch.StartNew();
+            await WaitUntilSettledAsync(tables, records, _options.ConvergeTimeout, cancellationToken);
+            report.Run.ConvergeSeconds = convergeClock.Elapsed.TotalSeconds;
+            var driveEnd = DateTimeOffset.UtcNow;
+            if (proxy is not null)
+            {
+                var drive = proxy.Snapshot().Minus(storageBeforeDrive);
+                var driveSales = records.Count(r => r.Phase == "drive");
+                report.Storage.DriveRequests = drive.Total;
+                report.Storage.DriveSales = driveSales;
+                report.Storage.DrivePerSale = driveSales == 0 ? 0 : (double)drive.Total / driveSales;
+                report.Storage.DriveByKind = new SortedDictionary<string, long>(drive.ByKind.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+            }
+
+            FillDriveWebhooks(report, simulator, driveStart, driveEnd);
+
+            // ---- webhook burst (faults off, so it measures handling, not retries) ----
+            if (_options.BurstSales > 0)
+            {
+                simulator.Faults.Reset();
+                var burstMachines = await ProvisionBurstMachinesAsync(http, runnerUrl, functionKey, simulatorHttp, simulator.BaseUrl, metrics, cancellationToken);
+                report.Webhooks = await BurstAsync(burstMachines, simulator, records, report.Webhooks, cancellationToken);
+                await WaitUntilSettledAsync(tables, records, _options.ConvergeTimeout, cancellationToken);
+            }
+
+            report.ApprovalToMachine = metrics.ApprovalToMachine.Summarize();
+            report.CreatePayment = metrics.CreatePayment.Summarize();
+        }
+        finally
+        {
+            report.Runner.PeakMemoryBytes = runner.PeakMemoryBytes;
+            report.Runner.PeakRssBytes = runner.PeakRssBytes;
+        }
+
+        // ---- invariants ----
+        _log("Checking the invariants against Vipps' ledger and the Sales table ...");
+        var observation = await ObserveAsync(tables, simulator, records, cancellationToken);
+        report.Violations.AddRange(Invariants.Check(observation));
+        Summarize(report, records, observation);
+        AddTargets(report);
+        report.Records = records;
+        report.Run.LoadAverageAtEnd = RunInfo.LoadAverage();
+        report.Run.TotalSeconds = total.Elapsed.TotalSeconds;
+        return report;
+    }
+
+    // ---------------------------------------------------------------- setup
+
+    private Dictionary<string, string?> SimulatorSettings() => new()
+    {
+        ["Simulator:AllowHttpLoopbackWebhooks"] = "true",
+        ["Simulator:PaymentExpirySeconds"] = _options.PaymentExpirySeconds.ToString(CultureInfo.InvariantCulture),
+        ["Simulator:ExpirySweepIntervalMilliseconds"] = "250",
+        // Retries and re-polls of a whole run must never hit Vipps' per-payment limits (a load artefact, not a product path).
+        ["Simulator:RateLimits:AdjustmentsPerMinute"] = "1000",
+        ["Simulator:RateLimits:QueriesPerMinute"] = "100000",
+        // Compressed: a webhook that failed while the runner was down comes again within a second or two.
+        ["Simulator:Webhooks:RetryDelaysSeconds"] = "0.2,0.5,1,1,2",
+        ["Simulator:Webhooks:MaxAttempts"] = "60",
+        ["Simulator:Webhooks:TimeoutSeconds"] = "10",
+    };
+
+    /// <summary>
+    /// Our merchant blocks from the simulator's own merchants (one selling NOK, one DKK), named with letters and digits
+    /// only as the product requires, each with a fresh webhook registration for the runner's URL and its secret.
+    /// </summary>
+    private static (string Id, string Currency)[] AddMerchants(Dictionary<string, string> settings, RunningSimulator simulator, string runnerUrl)
+    {
+        var registry = simulator.Services.GetRequiredService<WebhookRegistry>();
+        var chosen = new List<(string, string)>();
+        foreach (var currency in new[] { "NOK", "DKK" })
+        {
+            var (simulatorId, merchant) = simulator.Options.Merchants.First(m => m.Value.Currencies.Contains(currency));
+            var id = new string(simulatorId.Where(char.IsAsciiLetterOrDigit).ToArray());
+            var prefix = $"Vipps:Merchants:{id}:";
+            settings[prefix + "MerchantSerialNumber"] = merchant.MerchantSerialNumber;
+            settings[prefix + "ClientId"] = merchant.ClientId;
+            settings[prefix + "ClientSecret"] = merchant.ClientSecret;
+            settings[prefix + "SubscriptionKey"] = merchant.SubscriptionKey;
+            for (var i = 0; i < merchant.Currencies.Count; i++)
+            {
+                settings[prefix + $"Currencies:{i}"] = merchant.Currencies[i];
+            }
+
+            settings[prefix + "Brand"] = merchant.Brand;
+            settings[prefix + "TargetUrlQrApproved"] = merchant.TargetUrlQrApproved ? "true" : "false";
+            var registration = registry.TryRegister(merchant.MerchantSerialNumber, new Uri($"{runnerUrl}/api/webhooks/vipps"), WebhookRegistry.PaymentEvents, 25)
+                ?? throw new InvalidOperationException($"Could not register the webhook of {simulatorId}.");
+            settings[prefix + "WebhookSecret"] = registration.Secret;
+            chosen.Add((id, currency));
+        }
+
+        return [.. chosen];
+    }
+
+    private Dictionary<string, string> RunnerSettings(string work, string runnerUrl, string functionKey, string vippsUrl, string storage) => new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["VendingStorage"] = storage,
+        ["AzureWebJobsStorage"] = storage,
+        ["Vipps:BaseUrl"] = vippsUrl,
+        // A hung Vipps call is given up after 3 s and retried with the same idempotency key.
+        ["Vipps:AttemptTimeoutSeconds"] = "3",
+        ["Vipps:TotalTimeoutSeconds"] = "20",
+        ["Vending:PublicBaseUrl"] = runnerUrl,
+        ["Vending:VendReportDeadlineSeconds"] = _options.VendReportDeadlineSeconds.ToString(CultureInfo.InvariantCulture),
+        ["Vending:ExpiryGraceSeconds"] = "2",
+        ["Vending:CommandStaleSeconds"] = "10",
+        ["LocalRunner:TimerIntervalSeconds"] = _options.ReconcilerIntervalSeconds.ToString(CultureInfo.InvariantCulture),
+        ["LocalRunner:FunctionKey"] = functionKey,
+        // An empty local.settings.json of our own: a developer's must not point the run elsewhere.
+        ["LocalRunner:LocalSettingsPath"] = EmptyLocalSettings(work),
+        ["Reconciler:Schedule"] = "*/10 * * * * *",
+        ["Events:TopicName"] = "payment-events",
+        ["Events:LocalSinkPath"] = Path.Combine(work, "events.jsonl"),
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+    };
+
+    private static string EmptyLocalSettings(string work)
+    {
+        var path = Path.Combine(work, "local.settings.json");
+        File.WriteAllText(path, """{ "IsEncrypted": false, "Values": {} }""");
+        return path;
+    }
+
+    private FaultSettings FaultProfile() => new()
+    {
+        Seed = _options.Seed,
+        Rules =
+        [
+            new FaultRule { Endpoint = "create", Kind = FaultKind.Error, Status = 500, Rate = 0.04 },
+            new FaultRule { Endpoint = "get", Kind = FaultKind.Error, Status = 429, Rate = 0.04 },
+            new FaultRule { Endpoint = "events", Kind = FaultKind.Error, Status = 503, Rate = 0.04 },
+            new FaultRule { Endpoint = "capture", Kind = FaultKind.Error, Status = 423, Rate = 0.04 },
+            new FaultRule { Endpoint = "cancel", Kind = FaultKind.Error, Status = 500, Rate = 0.04 },
+            new FaultRule { Endpoint = "capture", Kind = FaultKind.ResponseLost, Status = 500, Rate = 0.03 },
+            new FaultRule { Endpoint = "cancel", Kind = FaultKind.ResponseLost, Status = 502, Rate = 0.03 },
+            new FaultRule { Endpoint = "*", Kind = FaultKind.Latency, LatencyMilliseconds = 40, Rate = 0.25 },
+            new FaultRule { Endpoint = "capture", Kind = FaultKind.Hang, HangSeconds = 6, Count = 2 },
+            new FaultRule { Endpoint = "create", Kind = FaultKind.Hang, HangSeconds = 6, Count = 2 },
+            new FaultRule { Endpoint = "get", Kind = FaultKind.Hang, HangSeconds = 6, Count = 1 },
+        ],
+        Webhooks =
+        [
+            new WebhookFaultRule { DuplicateRate = 0.1, DropRate = _options.WebhookDropRate, DelayRate = 0.1, DelayMilliseconds = 1500 },
+        ],
+    };
+
+    private async Task<List<MachineProfile>> ProvisionAsync(HttpClient http, string runnerUrl, string functionKey, CancellationToken cancellationToken)
+    {
+        var profiles = new MachineProfile[_options.Machines];
+        using var gate = new SemaphoreSlim(4);
+        await Task.WhenAll(Enumerable.Range(0, _options.Machines).Select(async i =>
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                // Every tenth machine captures at authorization; half of the rest sell through MobilePay (DKK).
+                // (A small run still gets one such machine, its last.)
+                var atAuthorization = i % 10 == 9 || (_options.Machines is >= 3 and < 10 && i == _options.Machines - 1);
+                var (merchant, currency) = _merchants[i % 2];
+                profiles[i] = await ProvisionOneAsync(http, runnerUrl, functionKey, $"lt-m{i:D3}", merchant, currency, atAuthorization, cancellationToken);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return [.. profiles];
+    }
+
+    private static async Task<MachineProfile> ProvisionOneAsync(HttpClient http, string runnerUrl, string functionKey, string machineId, string merchant, string currency, bool atAuthorization, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"{runnerUrl}/api/operator/machines"))
+        {
+            Content = JsonContent.Create(new
+            {
+                machineId,
+                name = $"Load machine {machineId}",
+                location = "Load test",
+                merchantId = merchant,
+                currency,
+                captureMode = atAuthorization ? "OnAuthorization" : "OnDelivery",
+                qrFormat = "url",
+            }),
+        };
+        request.Headers.Add("x-functions-key", functionKey);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        using var response = await http.SendAsync(request, timeout.Token);
+        var body = await response.Content.ReadAsStringAsync(timeout.Token);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Provisioning {machineId} answered {(int)response.StatusCode}: {body}");
+        }
+
+        using var json = JsonDocument.Parse(body);
+        return new MachineProfile(machineId, json.RootElement.GetProperty("apiKey").GetString()!, merchant, currency, atAuthorization);
+    }
+
+    // ---------------------------------------------------------------- baseline
+
+    private async Task<AzuriteBaseline> MeasureAzuriteAsync(TableServiceClient service, CancellationToken cancellationToken)
+    {
+        var table = service.GetTableClient("LoadBaseline");
+        await table.CreateIfNotExistsAsync(cancellationToken);
+        await table.AddEntityAsync(new TableEntity("warm", "up"), cancellationToken);
+        const int concurrency = 8;
+
+        async Task<(int Count, double Seconds)> LoopAsync(int loops, string prefix)
+        {
+            var count = 0;
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, loops).Select(async loop =>
+            {
+                var limit = _options.BaselineInserts / loops;
+                for (var i = 0; i < limit && clock.Elapsed < _options.BaselineDuration; i++)
+                {
+                    await table.AddEntityAsync(new TableEntity($"{prefix}-{loop}", i.ToString("D6", CultureInfo.InvariantCulture))
+                    {
+                        ["State"] = "Created",
+                        ["Amount"] = 7900L,
+                        ["At"] = DateTimeOffset.UtcNow,
+                    }, cancellationToken);
+                    Interlocked.Increment(ref count);
+                }
+            }));
+            return (count, clock.Elapsed.TotalSeconds);
+        }
+
+        var sequential = await LoopAsync(1, "seq");
+        var concurrent = await LoopAsync(concurrency, "par");
+        return new AzuriteBaseline
+        {
+            SequentialInserts = sequential.Count,
+            SequentialPerSecond = sequential.Count / sequential.Seconds,
+            Concurrency = concurrency,
+            ConcurrentInserts = concurrent.Count,
+            ConcurrentPerSecond = concurrent.Count / concurrent.Seconds,
+        };
+    }
+
+    // ---------------------------------------------------------------- storage calibration
+
+    /// <summary>
+    /// Happy-path sales one at a time on a quiet system, each counted from its create until it left the open-sales list
+    /// (so the reconciler's look at it is included), minus the idle rate (trigger polls, reconciler passes on an empty list).
+    /// </summary>
+    private async Task<StorageFigures> CalibrateStorageAsync(StorageProxy proxy, HttpClient http, string runnerUrl, string functionKey,
+        HttpClient simulatorHttp, string simulatorUrl, TableServiceClient tables, List<SaleRecord> records, CancellationToken cancellationToken)
+    {
+        _log($"Counting storage requests of {_options.CalibrationSales} happy-path sales ...");
+        var profile = await ProvisionOneAsync(http, runnerUrl, functionKey, "lt-calibration", _merchants[0].Id, _merchants[0].Currency, false, cancellationToken);
+        var calibrationMetrics = new DriveMetrics();
+        var machine = new VirtualMachine(profile, new MachineClient(http, $"{runnerUrl}/api", profile.MachineId, profile.ApiKey),
+            simulatorHttp, simulatorUrl, _options, calibrationMetrics, new Random(_options.Seed))
+        {
+            CustomerDelay = TimeSpan.FromMilliseconds(500),
+        };
+
+        // Idle: what the runner does with nothing to do (queue trigger polls at their slowest, reconciler on an empty list).
+        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+        var idleStart = proxy.Snapshot();
+        var idleClock = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(8), cancellationToken);
+        var idle = proxy.Snapshot().Minus(idleStart);
+        var idleSeconds = idleClock.Elapsed.TotalSeconds;
+
+        var whole = new Dictionary<string, double>(StringComparer.Ordinal);
+        double wholeTotal = 0, untilCaptured = 0, withoutEmptyPolls = 0;
+        var counted = 0;
+        for (var n = 1; n <= _options.CalibrationSales; n++)
+        {
+            var record = machine.NewRecord($"c{n:D4}", new Scenario(CustomerAction.Approve, MachineAction.Deliver, false), "calibration");
+            records.Add(record);
+            var before = proxy.Snapshot();
+            var clock = Stopwatch.StartNew();
+            await machine.SellAsync(record, cancellationToken);
+            if (record.Reference is null || !record.VendAccepted)
+            {
+                continue;
+            }
+
+            var captured = await WaitForAsync(async () => (await ReadSaleAsync(tables, record.Reference, cancellationToken))?.State == "Captured", TimeSpan.FromSeconds(30), cancellationToken);
+            var atCaptured = proxy.Snapshot().Minus(before);
+            var capturedSeconds = clock.Elapsed.TotalSeconds;
+            var closed = await WaitForAsync(async () => !await IsOpenAsync(tables, record.Reference, cancellationToken), TimeSpan.FromSeconds(30), cancellationToken);
+            var delta = proxy.Snapshot().Minus(before);
+            var seconds = clock.Elapsed.TotalSeconds;
+            if (!captured || !closed)
+            {
+                continue;
+            }
+
+            counted++;
+            foreach (var (kind, count) in delta.ByKind)
+            {
+                whole[kind] = whole.GetValueOrDefault(kind) + count - (idle.ByKind.GetValueOrDefault(kind) / idleSeconds * seconds);
+            }
+
+            foreach (var kind in idle.ByKind.Keys.Where(k => !delta.ByKind.ContainsKey(k)))
+            {
+                whole[kind] = whole.GetValueOrDefault(kind) - (idle.ByKind[kind] / idleSeconds * seconds);
+            }
+
+            wholeTotal += delta.Total - (idle.Total / idleSeconds * seconds);
+            untilCaptured += atCaptured.Total - (idle.Total / idleSeconds * capturedSeconds);
+            withoutEmptyPolls += delta.ByKind.Where(kv => !kv.Key.EndsWith("-empty", StringComparison.Ordinal)).Sum(kv => kv.Value)
+                - (idle.ByKind.Where(kv => !kv.Key.EndsWith("-empty", StringComparison.Ordinal)).Sum(kv => kv.Value) / idleSeconds * seconds);
+        }
+
+        if (counted == 0)
+        {
+            return new StorageFigures { Why = "no calibration sale completed" };
+        }
+
+        return new StorageFigures
+        {
+            Measured = true,
+            CalibrationSales = counted,
+            IdlePerSecond = idle.Total / idleSeconds,
+            PerHappySale = wholeTotal / counted,
+            PerHappySaleUntilCaptured = untilCaptured / counted,
+            PerHappySaleExcludingEmptyPolls = withoutEmptyPolls / counted,
+            PerHappySaleByKind = new SortedDictionary<string, double>(
+                whole.Where(kv => Math.Abs(kv.Value / counted) >= 0.05).ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value / counted, 2)), StringComparer.Ordinal),
+        };
+    }
+
+    // ---------------------------------------------------------------- drive helpers
+
+    private async Task RestartMidRunAsync(RunnerProcess runner, DriveMetrics metrics, int totalSales, Task driving, LoadReport report, CancellationToken cancellationToken)
+    {
+        var threshold = (int)Math.Ceiling(totalSales * _options.RestartAtFraction);
+        while (metrics.Finished < threshold && !driving.IsCompleted)
+        {
+            await Task.Delay(100, cancellationToken);
+        }
+
+        if (driving.IsCompleted)
+        {
+            report.Notes.Add("the drive finished before the runner restart point; no restart happened");
+            return;
+        }
+
+        _log($"Killing the runner (SIGKILL) after {metrics.Finished} of {totalSales} sales ...");
+        await runner.KillAsync();
+        await Task.Delay(_options.RestartDowntime, cancellationToken);
+        await runner.StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
+        report.Runner.Restarts++;
+        _log("Runner restarted.");
+    }
+
+    private async Task ProgressAsync(DriveMetrics metrics, int total, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
+                _log($"   {metrics.Finished}/{total} sales done");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static void FillDriveWebhooks(LoadReport report, RunningSimulator simulator, DateTimeOffset from, DateTimeOffset to)
+    {
+        var deliveries = simulator.WebhookDeliveries.Snapshot();
+        var delivered = deliveries.Count(d => d.Status == DeliveryStatus.Delivered && d.Attempts.Count > 0 && d.Attempts[^1].At >= from && d.Attempts[^1].At <= to);
+        report.Webhooks.DeliveredDuringDrive = delivered;
+        report.Webhooks.Dropped = deliveries.Count(d => d.Status == DeliveryStatus.Dropped);
+        report.Webhooks.Duplicates = deliveries.Count(d => d.Duplicate);
+        report.Webhooks.FailedAttempts = deliveries.Sum(d => d.Attempts.Count(a => a.StatusCode is not (>= 200 and < 300)));
+        report.Webhooks.DeliveredPerSecondDuringDrive = delivered / Math.Max(0.001, (to - from).TotalSeconds);
+    }
+
+    // ---------------------------------------------------------------- webhook burst
+
+    /// <summary>A machine has at most one open sale, so the burst has a machine per sale.</summary>
+    private async Task<List<VirtualMachine>> ProvisionBurstMachinesAsync(HttpClient http, string runnerUrl, string functionKey,
+        HttpClient simulatorHttp, string simulatorUrl, DriveMetrics metrics, CancellationToken cancellationToken)
+    {
+        _log($"Provisioning {_options.BurstSales} burst machines ...");
+        var machines = new VirtualMachine[_options.BurstSales];
+        using var gate = new SemaphoreSlim(4);
+        await Task.WhenAll(Enumerable.Range(0, _options.BurstSales).Select(async k =>
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                var (merchant, currency) = _merchants[k % 2];
+                var profile = await ProvisionOneAsync(http, runnerUrl, functionKey, $"lt-b{k:D3}", merchant, currency, false, cancellationToken);
+                machines[k] = new VirtualMachine(profile, new MachineClient(http, $"{runnerUrl}/api", profile.MachineId, profile.ApiKey),
+                    simulatorHttp, simulatorUrl, _options, metrics, new Random(HashCode.Combine(_options.Seed, k, "burst")));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return [.. machines];
+    }
+
+    private async Task<WebhookFigures> BurstAsync(List<VirtualMachine> machines, RunningSimulator simulator, List<SaleRecord> records, WebhookFigures figures, CancellationToken cancellationToken)
+    {
+        _log($"Webhook burst: {_options.BurstSales} sales approved at once ...");
+        var burst = new List<(VirtualMachine Machine, SaleRecord Record)>();
+        for (var k = 0; k < _options.BurstSales; k++)
+        {
+            var machine = machines[k];
+            var record = machine.NewRecord("b0001", new Scenario(CustomerAction.Approve, MachineAction.Deliver, false), "burst");
+            burst.Add((machine, record));
+            records.Add(record);
+        }
+
+        using (var gate = new SemaphoreSlim(8))
+        {
+            await Task.WhenAll(burst.Select(async b =>
+            {
+                await gate.WaitAsync(cancellationToken);
+                try
+                {
+                    await b.Machine.CreateAsync(b.Record, cancellationToken);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+        }
+
+        var created = burst.Where(b => b.Record.CreateState == "Created" && b.Record.Reference is not null).ToList();
+        var started = DateTimeOffset.UtcNow;
+        foreach (var (_, record) in created)
+        {
+            var refused = simulator.Approve(record.Reference!);
+            record.ApproveOutcome = refused is null ? "approve: 200" : $"approve refused: {refused}";
+        }
+
+        var approved = created.Where(b => b.Record.ApproveOutcome == "approve: 200").Select(b => b.Record.Reference!).ToHashSet(StringComparer.Ordinal);
+        List<WebhookDeliveryView> authorized = [];
+        await WaitForAsync(() =>
+        {
+            authorized = simulator.WebhookDeliveries.Snapshot()
+                .Where(d => d.EventType == AuthorizedEvent && !d.Duplicate && approved.Contains(d.Reference)).ToList();
+            return Task.FromResult(authorized.Count >= approved.Count && authorized.All(d => d.Status != DeliveryStatus.Pending));
+        }, TimeSpan.FromSeconds(120), cancellationToken);
+
+        var acknowledged = authorized.Where(d => d.Status == DeliveryStatus.Delivered).ToList();
+        var lastAck = acknowledged.Count == 0 ? started
+            : acknowledged.Max(d => d.Attempts[^1].At + TimeSpan.FromMilliseconds(d.Attempts[^1].DurationMilliseconds));
+        var seconds = Math.Max(0.001, (lastAck - started).TotalSeconds);
+        figures.BurstCount = acknowledged.Count;
+        figures.BurstSeconds = seconds;
+        figures.BurstHandledPerSecond = acknowledged.Count / seconds;
+        figures.BurstAttemptDuration = LatencySummary.Of([.. acknowledged.Select(d => d.Attempts[^1].DurationMilliseconds).Order()]);
+
+        // The machines then sell what was approved: see the authorization, dispense, report.
+        using (var gate = new SemaphoreSlim(16))
+        {
+            await Task.WhenAll(created.Where(b => approved.Contains(b.Record.Reference!)).Select(async b =>
+            {
+                await gate.WaitAsync(cancellationToken);
+                try
+                {
+                    b.Record.SawAuthorization = true;
+                    await b.Machine.ActAsync(b.Record, MachineAction.Deliver, cancellationToken);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+        }
+        return figures;
+    }
+
+    // ---------------------------------------------------------------- observation
+
+    private async Task WaitUntilSettledAsync(TableServiceClient tables, List<SaleRecord> records, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var settled = await WaitForAsync(async () =>
+        {
+            var rows = await ReadSalesAsync(tables, cancellationToken);
+            var byKey = rows.ToDictionary(r => (r.MachineId, r.MachineSaleId));
+            return records.All(r => byKey.TryGetValue((r.MachineId, r.MachineSaleId), out var row)
+                ? Invariants.FinalStates.Contains(row.State) && row.PendingOperations == 0
+                : r.CreateAbandoned || r.Reference is null);
+        }, timeout, cancellationToken, TimeSpan.FromSeconds(1));
+        if (!settled)
+        {
+            _log($"Not every sale settled within {timeout.TotalSeconds:F0} s (the invariants will name them).");
+        }
+    }
+
+    private static async Task<Observation> ObserveAsync(TableServiceClient tables, RunningSimulator simulator, List<SaleRecord> records, CancellationToken cancellationToken)
+    {
+        var stored = await ReadSalesAsync(tables, cancellationToken);
+        var payments = simulator.Ledger.All().Select(summary =>
+        {
+            var entry = simulator.Ledger.Find(summary.Reference, summary.Msn);
+            var captures = entry?.Operations.Count(o => o.Operation == "capture" && o.Outcome == "ok" && !o.Replayed) ?? 0;
+            return new VippsPayment(summary.Reference, summary.State.ToString(), summary.Amount.Value, summary.Authorized, summary.Captured,
+                summary.Cancelled, summary.Refunded, captures);
+        }).ToList();
+        var dropped = simulator.WebhookDeliveries.Snapshot()
+            .Where(d => d.Status == DeliveryStatus.Dropped && d.EventType == AuthorizedEvent)
+            .Select(d => d.Reference)
+            .ToHashSet(StringComparer.Ordinal);
+        return new Observation(records, stored, payments, dropped);
+    }
+
+    private static void Summarize(LoadReport report, List<SaleRecord> records, Observation observation)
+    {
+        var rows = observation.Stored.ToDictionary(r => (r.MachineId, r.MachineSaleId));
+        var sales = report.Sales;
+        sales.Total = records.Count;
+        foreach (var record in records)
+        {
+            var state = rows.TryGetValue((record.MachineId, record.MachineSaleId), out var row) ? row.State : "(none)";
+            sales.ByState[state] = sales.ByState.GetValueOrDefault(state) + 1;
+            var scenario = $"{record.Scenario.Customer}/{(record.Scenario.Customer == CustomerAction.Approve ? record.Scenario.Machine.ToString() : "-")}";
+            sales.ByScenario[scenario] = sales.ByScenario.GetValueOrDefault(scenario) + 1;
+            if (row is not null && Invariants.FinalStates.Contains(row.State) && row.PendingOperations == 0)
+            {
+                sales.Final++;
+            }
+            else if (row is not null)
+            {
+                sales.NotFinal++;
+            }
+        }
+
+        sales.VendRefused = records.Count(r => r.VendRefusal is not null);
+        sales.OpenSaleWaits = records.Count(r => r.WaitedForOpenSale);
+        sales.CreatesAbandoned = records.Count(r => r.CreateAbandoned);
+
+        var deliveries = observation.DroppedAuthorizedWebhooks.Count;
+        report.Webhooks.DroppedAuthorized = deliveries;
+    }
+
+    private static void AddTargets(LoadReport report)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var latency = report.ApprovalToMachine;
+        report.Targets.Add(new TargetResult("approval -> machine p99", "<= 250 ms",
+            latency.Count == 0 ? "no samples" : $"{latency.P99.ToString("F0", c)} ms with {report.Run.Machines} machines",
+            latency.Count == 0 ? null : latency.P99 <= 250));
+        report.Targets.Add(new TargetResult("storage round trips per happy-path sale", "<= 6",
+            report.Storage.Measured ? $"{report.Storage.PerHappySale.ToString("F1", c)} (whole life), {report.Storage.PerHappySaleUntilCaptured.ToString("F1", c)} until Captured" : $"not measured: {report.Storage.Why}",
+            report.Storage.Measured ? report.Storage.PerHappySale <= 6 : null));
+        var baseline = Math.Max(report.Azurite.SequentialPerSecond, report.Azurite.ConcurrentPerSecond);
+        report.Targets.Add(new TargetResult("webhook handling vs raw Azurite insert rate", ">= 0.5 x",
+            report.Webhooks.BurstCount == 0 || baseline <= 0 ? "not measured"
+                : $"{report.Webhooks.BurstHandledPerSecond.ToString("F0", c)}/s vs {baseline.ToString("F0", c)}/s = {(report.Webhooks.BurstHandledPerSecond / baseline).ToString("F2", c)} x",
+            report.Webhooks.BurstCount == 0 || baseline <= 0 ? null : report.Webhooks.BurstHandledPerSecond >= 0.5 * baseline));
+        var memory = report.Runner.PeakMemoryBytes;
+        report.Targets.Add(new TargetResult("runner peak memory (VmHWM)", "<= 250 MB",
+            memory is { } m ? $"{m / 1024.0 / 1024.0:F0} MB" : "not measured",
+            memory is { } bytes ? bytes <= 250L * 1024 * 1024 : null));
+    }
+
+    // ---------------------------------------------------------------- table reads (straight to Azurite, not counted)
+
+    internal static async Task<List<StoredSale>> ReadSalesAsync(TableServiceClient tables, CancellationToken cancellationToken)
+    {
+        var result = new List<StoredSale>();
+        try
+        {
+            await foreach (var entity in tables.GetTableClient("Sales").QueryAsync<TableEntity>("RowKey eq 'state'", cancellationToken: cancellationToken))
+            {
+                result.Add(ToStoredSale(entity));
+            }
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+        }
+
+        return result;
+    }
+
+    private static async Task<StoredSale?> ReadSaleAsync(TableServiceClient tables, string reference, CancellationToken cancellationToken)
+    {
+        var response = await tables.GetTableClient("Sales").GetEntityIfExistsAsync<TableEntity>(reference, "state", cancellationToken: cancellationToken);
+        return response.HasValue ? ToStoredSale(response.Value!) : null;
+    }
+
+    private static async Task<bool> IsOpenAsync(TableServiceClient tables, string reference, CancellationToken cancellationToken)
+    {
+        var response = await tables.GetTableClient("OpenSales").GetEntityIfExistsAsync<TableEntity>("open", reference, cancellationToken: cancellationToken);
+        return response.HasValue;
+    }
+
+    internal static StoredSale ToStoredSale(TableEntity entity)
+    {
+        long Int64(string name) => entity.TryGetValue(name, out var value) ? value switch { long l => l, int i => i, _ => 0 } : 0;
+        var pending = 0;
+        if (entity.GetString("Operations") is { Length: > 0 } operations)
+        {
+            using var json = JsonDocument.Parse(operations);
+            pending = json.RootElement.EnumerateArray().Count(o =>
+                o.EnumerateObject().Any(p => p.Name.Equals("status", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.String && p.Value.GetString() == "Pending"));
+        }
+
+        return new StoredSale(
+            entity.PartitionKey,
+            entity.GetString("MachineId") ?? "",
+            entity.GetString("MachineSaleId") ?? "",
+            entity.GetString("State") ?? "",
+            entity.GetString("CaptureMode") ?? "",
+            Int64("Amount"),
+            Int64("AuthorizedAmount"),
+            Int64("CapturedAmount"),
+            Int64("CancelledAmount"),
+            Int64("RefundedAmount"),
+            Int64("DeliveredAmount"),
+            pending,
+            entity.GetString("Vend") is { Length: > 0 });
+    }
+
+    private static async Task<bool> WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, CancellationToken cancellationToken, TimeSpan? interval = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            if (clock.Elapsed >= timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+    }
+}

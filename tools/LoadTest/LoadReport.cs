@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LoadTest;
+
+/// <summary>Everything a run measured and found: printed as text and written as the JSON summary.</summary>
+public sealed class LoadReport
+{
+    public required RunInfo Run { get; init; }
+
+    public SalesSummary Sales { get; set; } = new();
+
+    public LatencySummary ApprovalToMachine { get; set; } = LatencySummary.Of([]);
+
+    public LatencySummary CreatePayment { get; set; } = LatencySummary.Of([]);
+
+    public WebhookFigures Webhooks { get; set; } = new();
+
+    public StorageFigures Storage { get; set; } = new();
+
+    public RunnerFigures Runner { get; set; } = new();
+
+    public AzuriteBaseline Azurite { get; set; } = new();
+
+    public List<TargetResult> Targets { get; } = new();
+
+    public List<Violation> Violations { get; } = new();
+
+    public List<string> Notes { get; } = new();
+
+    [JsonIgnore]
+    public IReadOnlyList<SaleRecord> Records { get; set; } = [];
+
+    [JsonIgnore]
+    public bool Passed => Violations.Count == 0;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public string ToText()
+    {
+        var text = new StringBuilder();
+        void Line(string line = "") => text.AppendLine(line);
+        var c = CultureInfo.InvariantCulture;
+        Line($"== Load run: {Run.Machines} machines x {Run.SalesPerMachine} sales, faults {(Run.Faults ? "ON" : "off")}, seed {Run.Seed}");
+        Line($"   machine: {Run.ProcessorCount} cores, {Run.Os}, .NET {Run.Runtime}; load average at start {Run.LoadAverageAtStart}, at end {Run.LoadAverageAtEnd}");
+        Line($"   drive {Run.DriveSeconds.ToString("F1", c)} s, converge {Run.ConvergeSeconds.ToString("F1", c)} s, whole run {Run.TotalSeconds.ToString("F1", c)} s; runner restarts: {Runner.Restarts}");
+        Line();
+        Line($"Sales: {Sales.Total} ({Sales.Final} final, {Sales.NotFinal} not final); by state: {Join(Sales.ByState)}");
+        Line($"   scenarios: {Join(Sales.ByScenario)}");
+        Line($"   vend reports refused: {Sales.VendRefused}; creates abandoned: {Sales.CreatesAbandoned}; creates that waited for the machine's previous sale (409 open_sale_exists): {Sales.OpenSaleWaits}");
+        Line();
+        Line($"Approval -> machine long-poll answer: {ApprovalToMachine}");
+        Line($"Create payment (POST /api/payments):  {CreatePayment}");
+        Line($"Webhooks: burst of {Webhooks.BurstCount} AUTHORIZED handled at {Webhooks.BurstHandledPerSecond.ToString("F0", c)}/s " +
+             $"(attempt duration {Webhooks.BurstAttemptDuration}); during the drive {Webhooks.DeliveredDuringDrive} delivered " +
+             $"({Webhooks.DeliveredPerSecondDuringDrive.ToString("F1", c)}/s offered), {Webhooks.Dropped} dropped " +
+             $"({Webhooks.DroppedAuthorized} AUTHORIZED), {Webhooks.Duplicates} duplicates, {Webhooks.FailedAttempts} failed attempts");
+        if (Storage.Measured)
+        {
+            Line($"Storage: {Storage.PerHappySale.ToString("F1", c)} requests per happy-path sale over its whole life " +
+                 $"({Storage.PerHappySaleUntilCaptured.ToString("F1", c)} until Captured; {Storage.PerHappySaleExcludingEmptyPolls.ToString("F1", c)} without empty queue polls), " +
+                 $"n={Storage.CalibrationSales}; idle {Storage.IdlePerSecond.ToString("F1", c)}/s");
+            Line($"   per happy-path sale by kind: {string.Join(", ", Storage.PerHappySaleByKind.Select(kv => $"{kv.Key} {kv.Value.ToString("F2", c)}"))}");
+            Line($"   whole drive+converge: {Storage.DriveRequests} requests for {Storage.DriveSales} sales = {Storage.DrivePerSale.ToString("F1", c)} per sale (all scenarios, faults, reconciler and idle polling included)");
+        }
+        else
+        {
+            Line($"Storage: not measured ({Storage.Why})");
+        }
+
+        Line($"Runner peak memory (VmHWM): {Mb(Runner.PeakMemoryBytes)}; peak RSS sampled {Mb(Runner.PeakRssBytes)}");
+        Line($"Azurite raw single-entity inserts: {Azurite.SequentialPerSecond.ToString("F0", c)}/s sequential, " +
+             $"{Azurite.ConcurrentPerSecond.ToString("F0", c)}/s with {Azurite.Concurrency} concurrent loops");
+        Line();
+        Line("Targets (goals, not assertions):");
+        foreach (var target in Targets)
+        {
+            Line($"   [{(target.Met is null ? "n/a " : target.Met.Value ? "met " : "MISS")}] {target.Name}: target {target.Target}, measured {target.Measured}");
+        }
+
+        foreach (var note in Notes)
+        {
+            Line($"Note: {note}");
+        }
+
+        Line();
+        if (Violations.Count == 0)
+        {
+            Line($"Invariants: all hold for {Sales.Total} sales.");
+        }
+        else
+        {
+            Line($"INVARIANT VIOLATIONS ({Violations.Count}):");
+            foreach (var violation in Violations.Take(200))
+            {
+                Line($"   {violation}");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string Join(IReadOnlyDictionary<string, int> counts) => string.Join(", ", counts.Select(kv => $"{kv.Key} {kv.Value}"));
+
+    private static string Mb(long? bytes) => bytes is { } b ? $"{b / 1024.0 / 1024.0:F0} MB" : "not measured (no /proc)";
+}
+
+public sealed class RunInfo
+{
+    public int Machines { get; init; }
+    public int SalesPerMachine { get; init; }
+    public bool Faults { get; init; }
+    public int Seed { get; init; }
+    public int ProcessorCount { get; init; } = Environment.ProcessorCount;
+    public string Os { get; init; } = System.Runtime.InteropServices.RuntimeInformation.OSDescription;
+    public string Runtime { get; init; } = Environment.Version.ToString();
+    public string LoadAverageAtStart { get; init; } = LoadAverage();
+    public string LoadAverageAtEnd { get; set; } = "";
+    public double DriveSeconds { get; set; }
+    public double ConvergeSeconds { get; set; }
+    public double TotalSeconds { get; set; }
+    public string WorkDirectory { get; set; } = "";
+
+    public static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
+}
+
+public sealed class SalesSummary
+{
+    public int Total { get; set; }
+    public int Final { get; set; }
+    public int NotFinal { get; set; }
+    public int VendRefused { get; set; }
+    public int CreatesAbandoned { get; set; }
+    public int OpenSaleWaits { get; set; }
+    public SortedDictionary<string, int> ByState { get; set; } = new(StringComparer.Ordinal);
+    public SortedDictionary<string, int> ByScenario { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class WebhookFigures
+{
+    public int BurstCount { get; set; }
+    public double BurstSeconds { get; set; }
+    public double BurstHandledPerSecond { get; set; }
+    public LatencySummary BurstAttemptDuration { get; set; } = LatencySummary.Of([]);
+    public int DeliveredDuringDrive { get; set; }
+    public double DeliveredPerSecondDuringDrive { get; set; }
+    public int Dropped { get; set; }
+    public int DroppedAuthorized { get; set; }
+    public int Duplicates { get; set; }
+    public int FailedAttempts { get; set; }
+}
+
+public sealed class StorageFigures
+{
+    public bool Measured { get; set; }
+    public string? Why { get; set; }
+    public int CalibrationSales { get; set; }
+    public double IdlePerSecond { get; set; }
+    public double PerHappySale { get; set; }
+    public double PerHappySaleUntilCaptured { get; set; }
+    public double PerHappySaleExcludingEmptyPolls { get; set; }
+    public SortedDictionary<string, double> PerHappySaleByKind { get; set; } = new(StringComparer.Ordinal);
+    public long DriveRequests { get; set; }
+    public int DriveSales { get; set; }
+    public double DrivePerSale { get; set; }
+    public SortedDictionary<string, long> DriveByKind { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class RunnerFigures
+{
+    public long? PeakMemoryBytes { get; set; }
+    public long? PeakRssBytes { get; set; }
+    public int Restarts { get; set; }
+}
+
+public sealed class AzuriteBaseline
+{
+    public int SequentialInserts { get; set; }
+    public double SequentialPerSecond { get; set; }
+    public int Concurrency { get; set; }
+    public int ConcurrentInserts { get; set; }
+    public double ConcurrentPerSecond { get; set; }
+}
+
+public sealed record TargetResult(string Name, string Target, string Measured, bool? Met);
