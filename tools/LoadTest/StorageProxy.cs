@@ -208,7 +208,7 @@ public sealed partial class StorageProxy : IAsyncDisposable
             return $"queue:{queue}:{operation}";
         }
 
-        return $"queue:{queue}:{request.Method.ToLowerInvariant()}";
+        return $"queue:{queue}:queue-{request.Method.ToLowerInvariant()}";
     }
 
     [GeneratedRegex(@"(?:POST|PUT|PATCH|MERGE|DELETE|GET) https?://[^/\s]+/[^/\s]+/([A-Za-z0-9]+)")]
