@@ -52,6 +52,12 @@ public sealed class Azurite : IAsyncDisposable
             int blob = basePort == 0 ? FreePort() : basePort;
             int queue = basePort == 0 ? FreePort() : basePort + 1;
             int table = basePort == 0 ? FreePort() : basePort + 2;
+            if (basePort != 0 && new[] { blob, queue, table }.FirstOrDefault(p => !IsFree(p)) is var busy and > 0)
+            {
+                // Otherwise we would "find" someone else's Azurite listening there and use its data.
+                throw new InvalidOperationException($"Port {busy} is already in use: stop what listens there or choose other ports.");
+            }
+
             var start = new ProcessStartInfo("node")
             {
                 RedirectStandardOutput = true,
@@ -110,6 +116,20 @@ public sealed class Azurite : IAsyncDisposable
         {
             using var client = new TcpClient();
             await client.ConnectAsync(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
             return true;
         }
         catch (SocketException)

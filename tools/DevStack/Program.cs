@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using LocalRunner;
 using Microsoft.Extensions.Configuration;
@@ -14,8 +15,10 @@ using VippsSimulator.Hosting;
 var options = DevStackOptions.Parse(args);
 var root = Azurite.RepositoryRoot();
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+// Ctrl+C and SIGTERM end the wait below, so everything is disposed in order and Azurite (a child process) never
+// outlives us. The hosted runner and simulator see the same signals; their own handlers only stop their hosts.
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 Console.WriteLine("Starting Azurite (in memory) ...");
 await using var azurite = await Azurite.StartAsync(options.AzuritePort);
@@ -119,6 +122,12 @@ try
 catch (OperationCanceledException)
 {
     Console.WriteLine("Stopping ...");
+}
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
 }
 
 static Dictionary<string, string?> LocalSettingsSample(string root)
