@@ -66,10 +66,11 @@ public sealed class LoadReport
              $"({Webhooks.DroppedAuthorized} AUTHORIZED), {Webhooks.Duplicates} duplicates, {Webhooks.FailedAttempts} failed attempts");
         if (Storage.Measured)
         {
-            Line($"Storage: {Storage.PerHappySale.ToString("F1", c)} requests per happy-path sale over its whole life " +
-                 $"({Storage.PerHappySaleUntilCaptured.ToString("F1", c)} until Captured; {Storage.PerHappySaleExcludingEmptyPolls.ToString("F1", c)} without empty queue polls), " +
-                 $"n={Storage.CalibrationSales}; idle {Storage.IdlePerSecond.ToString("F1", c)}/s");
-            Line($"   per happy-path sale by kind: {string.Join(", ", Storage.PerHappySaleByKind.Select(kv => $"{kv.Key} {kv.Value.ToString("F2", c)}"))}");
+            Line($"Storage: {Storage.PerHappySaleUntilCaptured.ToString("F1", c)} requests per happy-path sale from create to Captured " +
+                 $"({Storage.PerHappySaleExcludingEmptyPolls.ToString("F1", c)} without empty queue polls), n={Storage.CalibrationSales}, idle {Storage.IdlePerSecond.ToString("F1", c)}/s subtracted;");
+            Line($"   + {Storage.ClosePerSale.ToString("F1", c)} for the reconciler to close it{(Storage.CloseMeasured ? "" : " (NOT all closed within 60 s)")} = {Storage.PerHappySale.ToString("F1", c)} over its whole life");
+            Line($"   request path by kind: {string.Join(", ", Storage.PerHappySaleByKind.Select(kv => $"{kv.Key} {kv.Value.ToString("F2", c)}"))}");
+            Line($"   close by kind: {string.Join(", ", Storage.ClosePerSaleByKind.Select(kv => $"{kv.Key} {kv.Value.ToString("F2", c)}"))}");
             Line($"   whole drive+converge: {Storage.DriveRequests} requests for {Storage.DriveSales} sales = {Storage.DrivePerSale.ToString("F1", c)} per sale (all scenarios, faults, reconciler and idle polling included)");
         }
         else
@@ -175,6 +176,10 @@ public sealed class StorageFigures
     public string? Why { get; set; }
     public int CalibrationSales { get; set; }
     public double IdlePerSecond { get; set; }
+    public double IdlePerSecondWithTimers { get; set; }
+    public bool CloseMeasured { get; set; }
+    public double ClosePerSale { get; set; }
+    public SortedDictionary<string, double> ClosePerSaleByKind { get; set; } = new(StringComparer.Ordinal);
     public double PerHappySale { get; set; }
     public double PerHappySaleUntilCaptured { get; set; }
     public double PerHappySaleExcludingEmptyPolls { get; set; }

@@ -94,7 +94,7 @@ public sealed class VirtualMachine(
         // One open sale per machine: while the previous sale settles (or, after a crash, until the reconciler releases
         // it at the vend-report deadline) the machine waits and tries again with the same machine sale id.
         var blocked = Stopwatch.StartNew();
-        var openSaleBudget = TimeSpan.FromSeconds(options.VendReportDeadlineSeconds + (4 * options.ReconcilerIntervalSeconds) + 60);
+        var openSaleBudget = TimeSpan.FromSeconds(Math.Min(180, options.VendReportDeadlineSeconds + (4 * options.ReconcilerIntervalSeconds) + 60));
         while (answer is { Status: 409, Code: "open_sale_exists" } && blocked.Elapsed < openSaleBudget)
         {
             record.WaitedForOpenSale = true;
