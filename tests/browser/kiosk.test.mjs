@@ -18,6 +18,8 @@ const UI_TIMEOUT = 60_000; // generous: webhook, queue and capture all run on a 
 let stack;
 let browser;
 let pageLog = []; // the current test's browser console errors and failed requests, shown when it fails
+let lastReference; // the current test's sale, cancelled if the test fails (one open sale per machine)
+let kioskPage; // the current test's kiosk, described when the test fails
 
 before(async () => {
   stack = await startDevStack();
@@ -34,9 +36,23 @@ after(async () => {
 /** Runs a test body; on failure adds the tail of the stack's log, which usually says why. */
 async function withStackLog(body) {
   pageLog = [];
+  lastReference = undefined;
+  kioskPage = undefined;
   try {
     await body();
   } catch (error) {
+    if (kioskPage && !kioskPage.isClosed()) {
+      const screen = await kioskPage.evaluate(() => ['status', 'result', 'reference', 'countdown']
+        .map((id) => `${id}: ${document.getElementById(id)?.textContent}`).join(' | ')).catch((e) => String(e));
+      error.message += `\n--- kiosk screen ---\n${screen}`;
+      await kioskPage.context().close().catch(() => {});
+    }
+    // Leave no open sale behind: the backend allows one per machine, so it would fail the next tests too.
+    if (lastReference) {
+      await fetch(`${stack.info.apiBaseUrl}/payments/${lastReference}/cancel`, {
+        method: 'POST', headers: { Authorization: `Bearer ${stack.info.apiKey}` },
+      }).catch(() => {});
+    }
     if (pageLog.length) error.message += `\n--- browser ---\n${pageLog.join('\n')}`;
     if (stack.logPath) error.message += `\n--- DevStack log (tail) ---\n${readFileSync(stack.logPath, 'utf8').slice(-6000)}`;
     throw error;
@@ -51,6 +67,7 @@ function kioskUrl() {
 async function openKiosk(outcome = 'delivered', qrFormat = 'svg') {
   const context = await browser.newContext({ viewport: { width: 900, height: 960 } });
   const page = await context.newPage();
+  kioskPage = page;
   page.on('pageerror', (error) => pageLog.push(`kiosk error: ${error.message}`));
   page.on('console', (message) => { if (message.type() === 'error') pageLog.push(`kiosk console: ${message.text()}`); });
   page.on('response', (response) => { if (response.status() >= 400) pageLog.push(`kiosk ${response.status()} ${response.url()}`); });
@@ -67,6 +84,7 @@ async function buy(page, productId) {
   await qr.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   const reference = await page.getByTestId('reference').getAttribute('data-reference');
   assert.match(reference, /^[A-Za-z0-9-]{8,64}$/);
+  lastReference = reference;
 
   const png = PNG.sync.read(await qr.screenshot());
   const code = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
@@ -210,6 +228,21 @@ test('the customer cancels on the kiosk: not charged, and the QR can no longer b
   assert.equal(money.captured, 0);
   await kiosk.context().close();
   await customer.context().close();
+}));
+
+test('a reload in the middle of a sale picks up the same sale', () => withStackLog(async () => {
+  const kiosk = await openKiosk('delivered');
+  const first = await buy(kiosk, 'cola');
+
+  await kiosk.reload();
+  const qr = kiosk.locator('[data-testid="qr"][data-loaded="true"]');
+  await qr.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  assert.equal(await kiosk.getByTestId('reference').getAttribute('data-reference'), first.reference);
+
+  await kiosk.getByTestId('cancel').click();
+  const { state, text } = await kioskResult(kiosk);
+  assert.equal(state, 'Cancelled', text);
+  await kiosk.context().close();
 }));
 
 // Last: it moves the simulator's clock forward for good.

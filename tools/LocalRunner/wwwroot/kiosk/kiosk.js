@@ -127,6 +127,20 @@ async function withRetry(session, fn, maxAttempts) {
   }
 }
 
+// ---- The unfinished sale survives a reload or a crash -------------------------------------------------------
+// Saved before the create call: after a restart the machine asks again with the same machineSaleId and gets the same
+// sale back (a replay), instead of starting a second one (which the backend refuses: one open sale per machine).
+const PENDING_KEY = `kiosk.pending.${config.machineId}`;
+function savePending(product, request) {
+  try { localStorage.setItem(PENDING_KEY, JSON.stringify({ product, request })); } catch { /* no storage: no resume */ }
+}
+function clearPending() {
+  try { localStorage.removeItem(PENDING_KEY); } catch { /* ignore */ }
+}
+function loadPending() {
+  try { return JSON.parse(localStorage.getItem(PENDING_KEY)); } catch { return null; }
+}
+
 // ---- Screen state --------------------------------------------------------------------------------------------
 // One purchase at a time. `session` increases with each purchase; a loop of an older purchase sees the change and stops.
 const current = { session: 0, sale: null, product: null, vendReported: false, deadline: 0, cancelSent: false };
@@ -177,6 +191,7 @@ function renderQr(qr) {
   delete box.dataset.loaded;
   const img = new Image();
   img.alt = 'Scan to pay';
+  img.onload = () => { box.dataset.loaded = 'true'; };
   if (qr?.format === 'svg' && qr.data) img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(qr.data)}`;
   else if (qr?.format === 'png' && qr.data) img.src = `data:image/png;base64,${qr.data}`;
   else if (qr?.url && (!qr.contentType || qr.contentType.startsWith('image/'))) img.src = qr.url;
@@ -185,7 +200,6 @@ function renderQr(qr) {
     setStatus('This screen cannot show that QR format; use qr=svg or qr=png');
     return;
   }
-  img.onload = () => { box.dataset.loaded = 'true'; };
   box.dataset.format = qr.format;
   box.append(img);
   box.hidden = false;
@@ -235,7 +249,10 @@ function render(sale) {
     case 'Settling': setStatus('Approved: finishing the payment…'); break;
     default: setStatus('');
   }
-  if (FINAL.has(sale.state)) showEnding(sale);
+  if (FINAL.has(sale.state)) {
+    clearPending();
+    showEnding(sale);
+  }
 }
 
 function showEnding(sale) {
@@ -276,11 +293,18 @@ function showResult(text, css, state) {
 /** A call failed in a way retrying will not fix (bad key, bad request, unknown sale): say so and stop. */
 function outOfOrder(error) {
   setStatus('');
+  if (!error.retryable) clearPending(); // refused for good: nothing to resume
+  if (error.code === 'open_sale_exists') {
+    // Another sale of this machine is still open (e.g. started on another screen); the backend closes it by itself.
+    showResult('Busy: an earlier sale is still being finished. Please try again in a minute.', 'not-charged', 'busy');
+    return;
+  }
   showResult(`Out of order: ${error.message}${error.code ? ` (${error.code})` : ''}`, 'not-charged', 'error');
 }
 
 // ---- The purchase --------------------------------------------------------------------------------------------
-async function buy(product) {
+/** Starts a sale for a product; `resumed` is the saved request of an unfinished sale after a reload. */
+async function buy(product, resumed) {
   showCatalogue(); // ends any previous purchase's loops
   const session = current.session;
   Object.assign(current, { product, vendReported: false, cancelSent: false });
@@ -295,7 +319,7 @@ async function buy(product) {
   $('cancel').hidden = true;
   setStatus('Starting payment…');
 
-  const request = {
+  const request = resumed || {
     machineSaleId: newMachineSaleId(),
     currency: config.currency,
     lines: [{
@@ -304,6 +328,7 @@ async function buy(product) {
     }],
     qr: { format: config.qrFormat },
   };
+  savePending(product, request);
   let sale;
   try {
     // Safe to retry: the same machineSaleId returns the same sale, never a second payment.
@@ -394,3 +419,7 @@ $('cancel').addEventListener('click', cancel);
 $('again').addEventListener('click', showCatalogue);
 renderCatalogue();
 showCatalogue();
+// An unfinished sale from before a reload: pick it up where it was. (After a real crash in Authorized, a machine
+// asks its dispenser whether the product came out; this demo dispenses then.)
+const pending = config.apiKey && loadPending();
+if (pending?.product && pending.request) buy(pending.product, pending.request);
