@@ -23,7 +23,9 @@ public static partial class SaleTransitions
             return Ignore(sale);
         }
 
-        var authorized = sale with { AuthorizedAt = observed.Timestamp, AuthorizedAmount = observed.Amount, PaymentCreated = true };
+        // Our clock, when we learned of it: the vend-report deadline runs from when the machine could first know, and
+        // must not shrink because the AUTHORIZED came late (a lost webhook found by polling) or Vipps' clock differs.
+        var authorized = sale with { AuthorizedAt = now, AuthorizedAmount = observed.Amount, PaymentCreated = true };
         var amountNote = observed.Amount == sale.Amount ? "" : $" (sale amount {sale.Amount})";
         if (sale.State == SaleState.Created && sale.CaptureMode == Machines.CaptureMode.OnAuthorization)
         {

@@ -28,6 +28,18 @@ public class SaleTransitionStoryTests
     }
 
     [Fact]
+    public void The_vend_deadline_runs_from_when_we_learned_of_the_authorization_not_from_Vipps_timestamp()
+    {
+        // The AUTHORIZED webhook was lost; polling finds the authorization ten minutes after Vipps stamped it.
+        var observed = new VippsEventObserved(VippsEventKind.Authorized, 3000, "psp-late", null, Now.AddMinutes(-10));
+
+        var authorized = Decide(Created(), observed);
+
+        Assert.Equal(SaleState.Authorized, authorized.Sale.State);
+        Assert.Equal(Now, authorized.Sale.AuthorizedAt);
+    }
+
+    [Fact]
     public void Partial_vend_captures_the_delivered_lines_first_then_releases_the_rest()
     {
         var vend = Decide(Authorized(), new VendReported(new VendReport(VendOutcome.Partial, [new DeliveredLine("cola", 1), new DeliveredLine("chips", 0)])));
