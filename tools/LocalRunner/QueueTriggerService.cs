@@ -44,7 +44,16 @@ internal sealed class QueueTriggerService(
                     created = true;
                 }
 
-                QueueMessage[] messages = await queue.ReceiveMessagesAsync(settings.BatchSize, ProcessingVisibility, stoppingToken);
+                // Not cancelled by the stop: a receive cancelled after the queue had handed messages out would leave
+                // them invisible for the whole processing visibility (5 min), though nobody works on them.
+                QueueMessage[] messages = await queue.ReceiveMessagesAsync(settings.BatchSize, ProcessingVisibility, CancellationToken.None);
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    await Task.WhenAll(messages.Select(message => queue.UpdateMessageAsync(
+                        message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: CancellationToken.None)));
+                    break;
+                }
+
                 if (messages.Length > 0)
                 {
                     delay = MinPollingInterval;
