@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Vending.Core;
 using Vending.Core.Http;
+using Vending.Core.Webhooks;
 
 namespace VendingFunctions;
 
@@ -12,6 +13,7 @@ public static class FunctionAppServices
     {
         services.AddVending(configuration);
         services.AddVendingHttpApi(configuration);
+        services.AddVendingOperator(configuration);
         return services;
     }
 }

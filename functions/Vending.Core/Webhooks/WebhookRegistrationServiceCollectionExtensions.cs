@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Vending.Core.Http;
+using Vending.Core.Operator;
+
+namespace Vending.Core.Webhooks;
+
+public static class WebhookRegistrationServiceCollectionExtensions
+{
+    /// <summary>
+    /// The operator side: webhook registration (with its stored secrets verifying webhooks, configuration first),
+    /// sale queries over the indexes and the merchant list. Call after <c>AddVending</c>; it replaces the HTTP layer's
+    /// configuration-only <see cref="IWebhookSecretProvider"/>.
+    /// </summary>
+    public static IServiceCollection AddVendingOperator(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddVendingHttpApi(configuration);
+        services.TryAddSingleton<IWebhookRegistrationStore, TableWebhookRegistrationStore>();
+        services.TryAddSingleton<StoredWebhookSecretProvider>();
+        services.Replace(ServiceDescriptor.Singleton<IWebhookSecretProvider>(provider => provider.GetRequiredService<StoredWebhookSecretProvider>()));
+        services.TryAddSingleton<IWebhookRegistrar, WebhookRegistrar>();
+        services.TryAddSingleton<IOperatorSaleQueries, OperatorSaleQueries>();
+        services.TryAddSingleton<IMerchantCatalog, MerchantCatalog>();
+        return services;
+    }
+}
