@@ -118,7 +118,7 @@ public sealed partial class OperatorSaleQueries(
     }
 
     /// <summary>Why a sale has not converged, or null when it is fine (final, or still within its deadlines).</summary>
-    internal static string? Reason(Sale sale, DateTimeOffset now, VendingOptions settings)
+    public static string? Reason(Sale sale, DateTimeOffset now, VendingOptions settings)
     {
         if (sale.State == SaleState.Failed)
         {
