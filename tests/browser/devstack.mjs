@@ -67,6 +67,7 @@ export async function startDevStack({ buildTimeoutMs = 15 * 60_000, readyTimeout
       killGroup('SIGTERM');
       const deadline = sleep(20_000).then(() => 'timeout');
       if (await Promise.race([exited, deadline]) === 'timeout') {
+        process.stderr.write(`DevStack did not stop within 20 s of SIGTERM; killing its process group (log ${logPath})\n`);
         killGroup('SIGKILL');
         await exited;
       }
