@@ -1,3 +1,5 @@
+using Azure.Security.KeyVault.Secrets;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,7 +20,22 @@ public static class WebhookRegistrationServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddVendingHttpApi(configuration);
-        services.TryAddSingleton<IWebhookRegistrationStore, TableWebhookRegistrationStore>();
+        services.TryAddSingleton<TableWebhookRegistrationStore>();
+        var keyVaultUri = configuration["Vending:KeyVaultUri"];
+        if (!string.IsNullOrWhiteSpace(keyVaultUri))
+        {
+            var vaultUri = Uri.TryCreate(keyVaultUri, UriKind.Absolute, out var parsed) && parsed.Scheme == "https"
+                ? parsed
+                : throw new InvalidOperationException("Vending:KeyVaultUri must be the vault's https URI, e.g. https://kv-abc.vault.azure.net/.");
+            services.TryAddSingleton<IWebhookRegistrationStore>(provider => new KeyVaultWebhookRegistrationStore(
+                provider.GetRequiredService<TableWebhookRegistrationStore>(),
+                new SecretClient(vaultUri, provider.GetRequiredService<AzureComponentFactory>().CreateTokenCredential(configuration.GetSection("VendingStorage")))));
+        }
+        else
+        {
+            services.TryAddSingleton<IWebhookRegistrationStore>(provider => provider.GetRequiredService<TableWebhookRegistrationStore>());
+        }
+
         services.TryAddSingleton<StoredWebhookSecretProvider>();
         services.Replace(ServiceDescriptor.Singleton<IWebhookSecretProvider>(provider => provider.GetRequiredService<StoredWebhookSecretProvider>()));
         services.TryAddSingleton<IWebhookRegistrar, WebhookRegistrar>();

@@ -8,7 +8,11 @@ namespace Vending.Core.Webhooks;
 /// <summary>Our registration at Vipps for one merchant. Either we made it and hold its <see cref="Secret"/> (shown once,
 /// at registration), or it was registered by hand with its secret in configuration, which we adopted:
 /// <see cref="ConfiguredSecretHash"/> binds that configured secret to this registration id.</summary>
-public sealed record StoredWebhookRegistration(string MerchantId, Guid RegistrationId, string Url, string? Secret, string? ConfiguredSecretHash, DateTimeOffset RegisteredAt);
+public sealed record StoredWebhookRegistration(string MerchantId, Guid RegistrationId, string Url, string? Secret, string? ConfiguredSecretHash, DateTimeOffset RegisteredAt)
+{
+    /// <summary>The secret lives in Key Vault (<see cref="KeyVaultWebhookRegistrationStore"/>), not in the table row.</summary>
+    public bool SecretInKeyVault { get; init; }
+}
 
 /// <summary>Where registration secrets are kept when they are not in configuration.</summary>
 public interface IWebhookRegistrationStore
@@ -50,7 +54,10 @@ public sealed class TableWebhookRegistrationStore(VendingTables tables) : IWebho
             if (Guid.TryParse(row.GetString("RegistrationId"), out var id))
             {
                 registrations.Add(new StoredWebhookRegistration(row.RowKey, id, row.GetString("Url") ?? "", NullIfEmpty(row.GetString("Secret")),
-                    NullIfEmpty(row.GetString("ConfiguredSecretHash")), row.GetDateTimeOffset("RegisteredAt") ?? default));
+                    NullIfEmpty(row.GetString("ConfiguredSecretHash")), row.GetDateTimeOffset("RegisteredAt") ?? default)
+                {
+                    SecretInKeyVault = row.GetBoolean("SecretInKeyVault") ?? false,
+                });
             }
         }
 
@@ -68,6 +75,7 @@ public sealed class TableWebhookRegistrationStore(VendingTables tables) : IWebho
             ["Secret"] = registration.Secret ?? "",
             ["ConfiguredSecretHash"] = registration.ConfiguredSecretHash ?? "",
             ["RegisteredAt"] = registration.RegisteredAt.ToUniversalTime(),
+            ["SecretInKeyVault"] = registration.SecretInKeyVault,
         }, TableUpdateMode.Replace, cancellationToken);
     }
 
