@@ -126,6 +126,18 @@ public sealed class InvariantsTests
     }
 
     [Fact]
+    public void A_machine_kept_busy_by_its_previous_sale_is_named()
+    {
+        var sale = Delivered();
+        sale.Reference = null;
+        sale.Note = "create answered 409 open_sale_exists: Machine m1 has an open sale (s0000); finish or cancel it first.";
+
+        var violation = Assert.Single(Invariants.Check(new Observation([sale], [], [], new HashSet<string>())));
+
+        Assert.Equal(("machine-blocked", "m1/s0001"), (violation.Rule, violation.Sale));
+    }
+
+    [Fact]
     public void Capture_at_authorization_may_capture_without_a_report()
     {
         var sale = Delivered();

@@ -64,7 +64,11 @@ public static class Invariants
             if (row is null)
             {
                 // A create that never got an answer may have left nothing behind; anything else must be stored.
-                if (!sale.CreateAbandoned)
+                if (sale.Note?.Contains("open_sale_exists", StringComparison.Ordinal) == true)
+                {
+                    violations.Add(new Violation(name, "machine-blocked", $"the machine's previous sale stayed open for minutes, so this sale never started ({sale.Note})"));
+                }
+                else if (!sale.CreateAbandoned)
                 {
                     violations.Add(new Violation(name, "stored", $"the sale has no state row in the Sales table ({sale.Note ?? "create answered " + sale.CreateState})"));
                 }

@@ -41,7 +41,17 @@ public sealed class LoadHarness
         var total = Stopwatch.StartNew();
         var report = new LoadReport
         {
-            Run = new RunInfo { Machines = _options.Machines, SalesPerMachine = _options.SalesPerMachine, Faults = _options.Faults, Seed = _options.Seed },
+            Run = new RunInfo
+            {
+                Machines = _options.Machines,
+                SalesPerMachine = _options.SalesPerMachine,
+                Faults = _options.Faults,
+                Seed = _options.Seed,
+                ReconcilerIntervalSeconds = _options.ReconcilerIntervalSeconds,
+                VendReportDeadlineSeconds = _options.VendReportDeadlineSeconds,
+                PaymentExpirySeconds = _options.PaymentExpirySeconds,
+                StorageProxy = _options.CountStorage,
+            },
         };
         var root = Azurite.RepositoryRoot();
         var work = Path.Combine(Path.GetTempPath(), "vending-loadtest", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
@@ -178,6 +188,8 @@ public sealed class LoadHarness
         _log("Checking the invariants against Vipps' ledger and the Sales table ...");
         var observation = await ObserveAsync(tables, simulator, records, cancellationToken);
         report.Violations.AddRange(Invariants.Check(observation));
+        await AddHistoriesAsync(report, tables, observation, cancellationToken);
+        report.ReleaseAfterDeadline = await MeasureReleaseLagAsync(tables, records, cancellationToken);
         Summarize(report, records, observation);
         AddTargets(report);
         report.Records = records;
@@ -591,7 +603,11 @@ public sealed class LoadHarness
             records.Add(record);
         }
 
-        using (var gate = new SemaphoreSlim(8))
+        // Creating a few hundred sales on a busy machine takes longer than the short payment expiry of the drive: the
+        // burst's payments get the default 10 minutes (the simulator reads its options at each create).
+        var expiry = simulator.Options.PaymentExpirySeconds;
+        simulator.Options.PaymentExpirySeconds = 600;
+        using (var gate = new SemaphoreSlim(16))
         {
             await Task.WhenAll(burst.Select(async b =>
             {
@@ -607,6 +623,7 @@ public sealed class LoadHarness
             }));
         }
 
+        simulator.Options.PaymentExpirySeconds = expiry;
         var created = burst.Where(b => b.Record.CreateState == "Created" && b.Record.Reference is not null).ToList();
         var started = DateTimeOffset.UtcNow;
         foreach (var (_, record) in created)
@@ -736,6 +753,73 @@ public sealed class LoadHarness
         report.Targets.Add(new TargetResult("runner peak memory (VmHWM)", "<= 250 MB",
             memory is { } m ? $"{m / 1024.0 / 1024.0:F0} MB" : "not measured",
             memory is { } bytes ? bytes <= 250L * 1024 * 1024 : null));
+    }
+
+    /// <summary>
+    /// The story of the first sales that broke a rule (their history rows), and for a create that stayed refused with
+    /// open_sale_exists, the story of the sale that kept the machine busy: a violation should explain itself.
+    /// </summary>
+    private static async Task AddHistoriesAsync(LoadReport report, TableServiceClient tables, Observation observation, CancellationToken cancellationToken)
+    {
+        var byReference = observation.Stored.ToDictionary(s => s.Reference, StringComparer.Ordinal);
+        var byMachineSale = observation.Stored.ToDictionary(s => (s.MachineId, s.MachineSaleId));
+        var references = new List<string>();
+        foreach (var violation in report.Violations)
+        {
+            if (byReference.ContainsKey(violation.Sale))
+            {
+                references.Add(violation.Sale);
+            }
+            else if (System.Text.RegularExpressions.Regex.Match(violation.Detail, @"has an open sale \(([^)]+)\)") is { Success: true } match
+                && violation.Sale.Split('/') is [var machine, _]
+                && byMachineSale.TryGetValue((machine, match.Groups[1].Value), out var blocking))
+            {
+                references.Add(blocking.Reference);
+            }
+        }
+
+        foreach (var reference in references.Distinct(StringComparer.Ordinal).Take(10))
+        {
+            var lines = new List<string>();
+            await foreach (var row in tables.GetTableClient("Sales").QueryAsync<TableEntity>(
+                $"PartitionKey eq '{reference}' and RowKey ge 'h-' and RowKey lt 'h.'", cancellationToken: cancellationToken))
+            {
+                lines.Add($"{row.GetDateTimeOffset("Time"):HH:mm:ss.fff} {row.GetString("State"),-10} {row.GetString("Type")}: {row.GetString("Detail")}");
+            }
+
+            var record = observation.Sales.FirstOrDefault(r => r.Reference == reference);
+            var scenario = record is null ? "" : $" [{record.Phase} {record.Scenario.Customer}/{record.Scenario.Machine}{(record.Scenario.RaceApproval ? " race" : "")}]";
+            report.Histories[reference + scenario] = lines;
+        }
+    }
+
+    /// <summary>
+    /// For every crashed machine (authorized, never reported): how long after its vend-report deadline the reconciler
+    /// released the reservation, from the sale's own history rows (vipps_authorized -> vend_deadline_passed).
+    /// </summary>
+    private async Task<LatencySummary> MeasureReleaseLagAsync(TableServiceClient tables, List<SaleRecord> records, CancellationToken cancellationToken)
+    {
+        var lags = new List<double>();
+        foreach (var record in records.Where(r => r is { SawAuthorization: true, Reference: not null, CaptureAtAuthorization: false } && r.Scenario.Machine == MachineAction.Crash))
+        {
+            DateTimeOffset? authorized = null, released = null;
+            await foreach (var row in tables.GetTableClient("Sales").QueryAsync<TableEntity>(
+                $"PartitionKey eq '{record.Reference}' and RowKey ge 'h-' and RowKey lt 'h.'", cancellationToken: cancellationToken))
+            {
+                switch (row.GetString("Type"))
+                {
+                    case "vipps_authorized": authorized ??= row.GetDateTimeOffset("Time"); break;
+                    case "vend_deadline_passed": released ??= row.GetDateTimeOffset("Time"); break;
+                }
+            }
+
+            if (authorized is { } a && released is { } r)
+            {
+                lags.Add((r - a).TotalMilliseconds - (_options.VendReportDeadlineSeconds * 1000.0));
+            }
+        }
+
+        return LatencySummary.Of([.. lags.Order()]);
     }
 
     // ---------------------------------------------------------------- table reads (straight to Azurite, not counted)

@@ -16,6 +16,9 @@ public sealed class LoadReport
 
     public LatencySummary CreatePayment { get; set; } = LatencySummary.Of([]);
 
+    /// <summary>Crashed machines: how long after the vend-report deadline the reservation was released.</summary>
+    public LatencySummary ReleaseAfterDeadline { get; set; } = LatencySummary.Of([]);
+
     public WebhookFigures Webhooks { get; set; } = new();
 
     public StorageFigures Storage { get; set; } = new();
@@ -29,6 +32,9 @@ public sealed class LoadReport
     public List<Violation> Violations { get; } = new();
 
     public List<string> Notes { get; } = new();
+
+    /// <summary>History rows of the sales behind the first violations.</summary>
+    public SortedDictionary<string, List<string>> Histories { get; } = new(StringComparer.Ordinal);
 
     [JsonIgnore]
     public IReadOnlyList<SaleRecord> Records { get; set; } = [];
@@ -60,6 +66,7 @@ public sealed class LoadReport
         Line();
         Line($"Approval -> machine long-poll answer: {ApprovalToMachine}");
         Line($"Create payment (POST /api/payments):  {CreatePayment}");
+        Line($"Crashed machine released after its vend-report deadline by: {ReleaseAfterDeadline} (reconciler every {Run.ReconcilerIntervalSeconds} s)");
         Line($"Webhooks: burst of {Webhooks.BurstCount} AUTHORIZED handled at {Webhooks.BurstHandledPerSecond.ToString("F0", c)}/s " +
              $"(attempt duration {Webhooks.BurstAttemptDuration}); during the drive {Webhooks.DeliveredDuringDrive} delivered " +
              $"({Webhooks.DeliveredPerSecondDuringDrive.ToString("F1", c)}/s offered), {Webhooks.Dropped} dropped " +
@@ -105,6 +112,15 @@ public sealed class LoadReport
             {
                 Line($"   {violation}");
             }
+
+            foreach (var (sale, history) in Histories)
+            {
+                Line($"History of {sale}:");
+                foreach (var entry in history)
+                {
+                    Line($"   {entry}");
+                }
+            }
         }
 
         return text.ToString();
@@ -121,6 +137,10 @@ public sealed class RunInfo
     public int SalesPerMachine { get; init; }
     public bool Faults { get; init; }
     public int Seed { get; init; }
+    public int ReconcilerIntervalSeconds { get; init; }
+    public int VendReportDeadlineSeconds { get; init; }
+    public int PaymentExpirySeconds { get; init; }
+    public bool StorageProxy { get; init; }
     public int ProcessorCount { get; init; } = Environment.ProcessorCount;
     public string Os { get; init; } = System.Runtime.InteropServices.RuntimeInformation.OSDescription;
     public string Runtime { get; init; } = Environment.Version.ToString();

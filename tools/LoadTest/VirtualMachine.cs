@@ -110,7 +110,7 @@ public sealed class VirtualMachine(
         if (!answer.Ok)
         {
             record.CreateAbandoned = MachineClient.IsTransient(answer.Status);
-            record.Note = $"create answered {answer.Status} {answer.Code}";
+            record.Note = $"create answered {answer.Status} {answer.Code}: {answer.Str("title")}";
             return false;
         }
 
