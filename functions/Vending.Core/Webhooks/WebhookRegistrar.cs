@@ -21,10 +21,12 @@ public interface IWebhookRegistrar
 }
 
 /// <summary>
-/// Per merchant: lists the registrations, keeps the one whose secret we hold (the stored registration; or, when the
-/// secret is configured and nothing is stored, the only registration at our URL), registers a new one when there is
-/// none (stored before anything is deleted, so webhooks keep verifying), then deletes every other registration at our
-/// URL: duplicates, strays and ones whose secret we lost. Registrations at other URLs are not ours and stay.
+/// Per merchant: lists the registrations; keeps the one whose secret we hold (the stored registration, or the one we
+/// adopted with the configured secret, recognised by id and the secret's hash); when there is none and nothing is
+/// stored, adopts the only complete registration at our URL if a secret is configured (and not retired); otherwise
+/// registers a new one and stores its secret before anything is deleted (webhooks keep verifying), retiring the
+/// configured secret. Then deletes every other registration at our URL: duplicates, incomplete ones, strays and ones
+/// whose secret we lost. Registrations at other URLs are not ours and stay. docs/operator.md has the whole story.
 /// </summary>
 public sealed class WebhookRegistrar(
     IVippsWebhooksClient webhooks,
