@@ -226,7 +226,16 @@ public sealed partial class OperatorApiTests(ProductStack stack, ITestOutputHelp
             Assert.DoesNotContain(answers, a => a.Contains(secret, StringComparison.Ordinal));
         }
 
-        // Access tokens are JWT-shaped: none may be logged or answered.
+        // Access tokens are JWT-shaped (the pattern is checked on a real one from the simulator): none may be logged or answered.
+        using var tokenRequest = new HttpRequestMessage(HttpMethod.Post, $"{stack.Simulator.BaseUrl}/accesstoken/get");
+        tokenRequest.Headers.Add("client_id", SampleSetting("Vipps__Merchants__vippsno__ClientId"));
+        tokenRequest.Headers.Add("client_secret", SampleSetting("Vipps__Merchants__vippsno__ClientSecret"));
+        tokenRequest.Headers.Add("Ocp-Apim-Subscription-Key", SampleSetting("Vipps__Merchants__vippsno__SubscriptionKey"));
+        tokenRequest.Headers.Add("Merchant-Serial-Number", "100001");
+        using var tokenClient = new HttpClient();
+        using var tokenResponse = await tokenClient.SendAsync(tokenRequest);
+        var token = JsonDocument.Parse(await tokenResponse.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
+        Assert.Matches(Jwt(), token);
         Assert.DoesNotContain(stack.Logs.Entries, e => Jwt().IsMatch(e.AllText));
         Assert.DoesNotContain(answers, a => Jwt().IsMatch(a));
     }
