@@ -25,7 +25,7 @@ echo "== dotnet build"
 dotnet build VendingFunctions.sln -c Release -nologo -clp:ErrorsOnly || exit 1
 
 echo "== dotnet test"
-dotnet test VendingFunctions.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$logdir/dotnet.log"
+dotnet test VendingFunctions.sln -c Release --no-build -nologo 2>&1 | tee "$logdir/dotnet.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail=1
 # "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, Duration: ..." per test assembly
 read -r p f < <(grep -E '^(Passed|Failed)! +- Failed: ' "$logdir/dotnet.log" |
