@@ -50,7 +50,14 @@ public static class CustomerPage
         var brand = merchants.ByMsn(p.Msn)?.Options.Brand ?? "Vipps";
         var html = new StringBuilder();
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">");
-        html.Append($"<title>{HtmlEncode(brand)}: pay {HtmlEncode(Format(p.Amount))}</title></head><body>");
+        html.Append($"<title>{HtmlEncode(brand)}: pay {HtmlEncode(Format(p.Amount))}</title>");
+        // Just enough styling to read like an app screen in demos and screenshots; the test hooks are the data-testids.
+        var accent = brand == "MobilePay" ? "#5a78ff" : "#ff5b24";
+        html.Append("<style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:0 auto;padding:1.5rem;background:#f6f6f6;color:#222}");
+        html.Append($"h1{{color:{accent};margin:0 0 1rem}}[data-testid=amount]{{font-size:2rem;font-weight:700;margin:.25rem 0}}");
+        html.Append("table{width:100%;border-collapse:collapse;margin:1rem 0;background:#fff}td{padding:.4rem;border-bottom:1px solid #eee}");
+        html.Append($"form{{display:inline-block;margin:.5rem .5rem 0 0}}button{{font-size:1.1rem;padding:.7rem 1.6rem;border-radius:2rem;border:2px solid {accent};background:#fff;color:{accent}}}");
+        html.Append($"button[data-testid=approve]{{background:{accent};color:#fff}}[data-testid=state]{{font-size:.8rem;color:#777}}</style></head><body>");
         html.Append($"<h1 data-testid=\"brand\">{HtmlEncode(brand)}</h1>");
         html.Append($"<p data-testid=\"amount\">{HtmlEncode(Format(p.Amount))}</p>");
         if (p.Description is not null) html.Append($"<p data-testid=\"description\">{HtmlEncode(p.Description)}</p>");
