@@ -38,6 +38,10 @@ public sealed class VendingOptions
     [Range(1, 10000)]
     public int ReconcileBatchSize { get; set; } = 500;
 
+    /// <summary>How many open sales one reconciler pass works on at once (each waits mostly on storage and Vipps).</summary>
+    [Range(1, 64)]
+    public int ReconcileParallelism { get; set; } = 8;
+
     public List<SeedMachineOptions> SeedMachines { get; set; } = [];
 }
 
