@@ -728,6 +728,7 @@ public sealed class LoadHarness
 
         sales.VendRefused = records.Count(r => r.VendRefusal is not null);
         sales.OpenSaleWaits = records.Count(r => r.WaitedForOpenSale);
+        sales.OpenSaleRetries = records.Sum(r => r.OpenSaleRetries);
         sales.CreatesAbandoned = records.Count(r => r.CreateAbandoned);
 
         var deliveries = observation.DroppedAuthorizedWebhooks.Count;

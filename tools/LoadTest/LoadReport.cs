@@ -62,7 +62,7 @@ public sealed class LoadReport
         Line();
         Line($"Sales: {Sales.Total} ({Sales.Final} final, {Sales.NotFinal} not final); by state: {Join(Sales.ByState)}");
         Line($"   scenarios: {Join(Sales.ByScenario)}");
-        Line($"   vend reports refused: {Sales.VendRefused}; creates abandoned: {Sales.CreatesAbandoned}; creates that waited for the machine's previous sale (409 open_sale_exists): {Sales.OpenSaleWaits}");
+        Line($"   vend reports refused: {Sales.VendRefused}; creates abandoned: {Sales.CreatesAbandoned}; creates that waited for the machine's previous sale (409 open_sale_exists): {Sales.OpenSaleWaits}, retried {Sales.OpenSaleRetries} times at 1/s");
         Line();
         Line($"Approval -> machine long-poll answer: {ApprovalToMachine}");
         Line($"Create payment (POST /api/payments):  {CreatePayment}");
@@ -172,6 +172,7 @@ public sealed class SalesSummary
     public int VendRefused { get; set; }
     public int CreatesAbandoned { get; set; }
     public int OpenSaleWaits { get; set; }
+    public int OpenSaleRetries { get; set; }
     public SortedDictionary<string, int> ByState { get; set; } = new(StringComparer.Ordinal);
     public SortedDictionary<string, int> ByScenario { get; set; } = new(StringComparer.Ordinal);
 }

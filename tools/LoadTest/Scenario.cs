@@ -99,6 +99,8 @@ public sealed class SaleRecord
     /// <summary>The create was refused while the machine's previous sale was still open, and retried.</summary>
     public bool WaitedForOpenSale { get; set; }
 
+    public int OpenSaleRetries { get; set; }
+
     public string? ApproveOutcome { get; set; }
 
     /// <summary>The machine saw Authorized (or a capture state) and dispensed according to its action.</summary>

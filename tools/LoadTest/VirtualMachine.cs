@@ -95,10 +95,13 @@ public sealed class VirtualMachine(
         // it at the vend-report deadline) the machine waits and tries again with the same machine sale id.
         var blocked = Stopwatch.StartNew();
         var openSaleBudget = TimeSpan.FromSeconds(Math.Min(180, options.VendReportDeadlineSeconds + (4 * options.ReconcilerIntervalSeconds) + 60));
+        record.OpenSaleRetries = 0;
         while (answer is { Status: 409, Code: "open_sale_exists" } && blocked.Elapsed < openSaleBudget)
         {
             record.WaitedForOpenSale = true;
-            await Task.Delay(250, cancellationToken);
+            record.OpenSaleRetries++;
+            // Once a second, like a machine showing "please wait": a tighter loop would load the storage it measures.
+            await Task.Delay(1000, cancellationToken);
             answer = await api.CreateAsync(body, CallBudget, cancellationToken);
         }
 
