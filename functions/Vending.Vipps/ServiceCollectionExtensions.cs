@@ -25,6 +25,7 @@ public static class ServiceCollectionExtensions
         services.AddOptions<VippsOptions>()
             .Bind(configuration.GetSection(VippsOptions.SectionName))
             .ValidateDataAnnotations()
+            .PostConfigure(KeyVaultReferences.ClearUnresolvedWebhookSecrets)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VippsOptions>, VippsOptionsValidator>());
 

@@ -22,6 +22,12 @@ internal sealed class VippsOptionsValidator : IValidateOptions<VippsOptions>
         {
             failures.Add($"{Section}:BaseUrl must be an absolute http(s) URL.");
         }
+        else if (options.BaseUrl.Scheme == Uri.UriSchemeHttp && !options.BaseUrl.IsLoopback)
+        {
+            // Bearer tokens, client secrets and subscription keys travel in these requests: plain http only to a
+            // simulator on this machine.
+            failures.Add($"{Section}:BaseUrl must be https unless it is a loopback address (the local simulator); '{options.BaseUrl.Host}' is not.");
+        }
 
         if (options.AttemptTimeoutSeconds > options.TotalTimeoutSeconds)
         {
@@ -47,6 +53,19 @@ internal sealed class VippsOptionsValidator : IValidateOptions<VippsOptions>
             {
                 failures.Add($"{prefix} is empty.");
                 continue;
+            }
+
+            foreach (var (setting, value) in new[]
+            {
+                ("MerchantSerialNumber", merchant.MerchantSerialNumber), ("ClientId", merchant.ClientId),
+                ("ClientSecret", merchant.ClientSecret), ("SubscriptionKey", merchant.SubscriptionKey),
+            })
+            {
+                if (KeyVaultReferences.IsUnresolved(value))
+                {
+                    // The literal reference would be sent to Vipps as a credential and answered 401 on every call.
+                    failures.Add($"{prefix}:{setting} is an unresolved Key Vault reference: check the app identity's Key Vault Secrets User role and that the secret exists, then restart the app (docs/deploy.md).");
+                }
             }
 
             var results = new List<ValidationResult>();

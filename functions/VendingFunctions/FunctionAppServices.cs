@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Vending.Core;
 using Vending.Core.Http;
+using Vending.Core.Observability;
 using Vending.Core.Webhooks;
 
 namespace VendingFunctions;
@@ -14,6 +15,9 @@ public static class FunctionAppServices
         services.AddVending(configuration);
         services.AddVendingHttpApi(configuration);
         services.AddVendingOperator(configuration);
+        services.AddWebhookWatchdog(configuration);
+        // OpenTelemetry with the configured exporters; nothing at all when none is configured.
+        services.AddVendingTelemetry(configuration);
         return services;
     }
 }

@@ -1,29 +1,21 @@
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Vending.Core.Observability;
 using VendingFunctions;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 
-builder.Services
-    .AddApplicationInsightsTelemetryWorkerService()
-    .ConfigureFunctionsApplicationInsights();
-
-// The worker's Application Insights provider adds a rule that keeps only warnings; our Information logs
-// (reconciler runs, refused calls) are worth keeping, and host.json's levels still apply.
-builder.Logging.Services.Configure<LoggerFilterOptions>(options =>
-{
-    var warningsOnly = options.Rules.FirstOrDefault(rule =>
-        rule.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
-    if (warningsOnly is not null)
-    {
-        options.Rules.Remove(warningsOnly);
-    }
-});
-
 builder.Services.AddVendingFunctionApp(builder.Configuration);
+
+// OpenTelemetry replaces the Application Insights SDK (docs/operations.md): the app's exporters are set up in
+// AddVendingFunctionApp; here only the worker's invocation spans and the host's trace context (host.json
+// telemetryMode), and only when an exporter is configured.
+if (TelemetryServiceCollectionExtensions.IsTelemetryConfigured(builder.Configuration))
+{
+    builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults();
+}
 
 builder.Build().Run();

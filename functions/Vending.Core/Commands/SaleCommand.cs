@@ -8,8 +8,10 @@ namespace Vending.Core.Commands;
 /// One message of the <c>sale-commands</c> queue (JSON, base64 on the wire). It names the sale and the operation;
 /// the operation's amount and idempotency key are read from the sale itself when it runs, so a stale or repeated
 /// message can never do more than the sale says. <see cref="Attempt"/> counts transient failures (the backoff).
+/// <see cref="TraceParent"/> is the W3C trace context of the span that enqueued it (absent in older messages), so the
+/// trace of a sale goes on across the queue (docs/operations.md).
 /// </summary>
-public sealed record SaleCommand(string Reference, string OperationId, string Kind, long Amount, int Attempt = 0)
+public sealed record SaleCommand(string Reference, string OperationId, string Kind, long Amount, int Attempt = 0, string? TraceParent = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Vending.Core.Observability;
 using Vending.Core.Sales;
 using Vending.Core.Storage;
 using Vending.Vipps;
@@ -35,6 +36,8 @@ public sealed class SaleCommandProcessor(
             logger.LogError("Unreadable sale command dropped ({Length} characters)", messageText?.Length ?? 0);
             return;
         }
+
+        using var activity = SaleTracing.StartCommand(command);
 
         var sale = await store.GetAsync(command.Reference, cancellationToken);
         if (sale?.FindOperation(command.OperationId) is not { } operation)
@@ -81,6 +84,9 @@ public sealed class SaleCommandProcessor(
             return;
         }
 
+        using var activity = SaleTracing.StartCommand(command, poison: true);
+        SaleMetrics.CommandPoisoned(command.Kind);
+
         var result = await recorder.RecordAsync(command.Reference, new CommandPoisoned(command.OperationId), null, cancellationToken);
         logger.LogError("Sale {Reference}: command {OperationId} ({Kind}) kept failing and was poisoned; sale {State}, operator action needed",
             command.Reference, command.OperationId, command.Kind, result.Sale?.State);
@@ -115,6 +121,7 @@ public sealed class SaleCommandProcessor(
         }
 
         var delay = Backoff(attempt);
+        SaleMetrics.CommandRetried(command.Kind);
         logger.LogWarning(exception, "Sale {Reference}: {OperationId} failed transiently (attempt {Attempt}); again in {Delay}",
             command.Reference, operation.Id, attempt, delay);
         // A new message with the attempt count; this one completes. Same operation, so the same idempotency key.

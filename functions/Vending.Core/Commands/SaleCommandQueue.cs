@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Storage.Queues;
+using Vending.Core.Observability;
 
 namespace Vending.Core.Commands;
 
@@ -17,7 +18,7 @@ public sealed class SaleCommandQueue(QueueServiceClient service) : ISaleCommandQ
     public async Task EnqueueAsync(SaleCommand command, TimeSpan delay, CancellationToken cancellationToken)
     {
         var queue = await QueueAsync(QueueNames.SaleCommands, cancellationToken);
-        await queue.SendMessageAsync(command.ToJson(), delay > TimeSpan.Zero ? delay : null, cancellationToken: cancellationToken);
+        await queue.SendMessageAsync(SaleTracing.Stamp(command).ToJson(), delay > TimeSpan.Zero ? delay : null, cancellationToken: cancellationToken);
     }
 
     private async Task<QueueClient> QueueAsync(string name, CancellationToken cancellationToken)

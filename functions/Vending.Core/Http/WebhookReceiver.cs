@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Vending.Core.Observability;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
 using Vending.Vipps.Webhooks;
@@ -78,6 +79,7 @@ public sealed class WebhookReceiver(
         if (signers.Count == 0)
         {
             logger.LogWarning("Webhook refused: {Failure} against every configured secret (date {XMsDate})", lastFailure, date);
+            WebhookMetrics.Refused(lastFailure.ToString());
             throw new ApiProblemException(StatusCodes.Status401Unauthorized, ApiErrors.InvalidSignature, "The webhook signature is not valid.");
         }
 
@@ -87,9 +89,11 @@ public sealed class WebhookReceiver(
         {
             logger.LogWarning("Webhook for {Reference} names msn {Msn}, not the merchant {MerchantId} whose secret signed it",
                 paymentEvent.Reference, paymentEvent.Msn, signers[0].MerchantId);
+            WebhookMetrics.Refused("MerchantMismatch");
             throw new ApiProblemException(StatusCodes.Status400BadRequest, ApiErrors.MerchantMismatch, "The msn does not belong to the signing merchant.", "msn");
         }
 
+        WebhookMetrics.Verified(signer.MerchantId);
         return new VerifiedWebhook(signer.MerchantId, paymentEvent);
     }
 

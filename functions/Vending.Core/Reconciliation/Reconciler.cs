@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vending.Core.Commands;
+using Vending.Core.Observability;
 using Vending.Core.Sales;
 using Vending.Core.Storage;
 using Vending.Vipps;
@@ -31,6 +32,7 @@ public sealed class Reconciler(
     public async Task<ReconcileReport> RunOnceAsync(CancellationToken cancellationToken)
     {
         var entries = await openSales.ListAsync(options.Value.ReconcileBatchSize, cancellationToken);
+        var pass = new ReconcilerPass(time.GetUtcNow(), options.Value);
         int changed = 0, enqueued = 0, errors = 0;
         // Sales are independent (each transition is ETag-guarded), and most of a pass is waiting on storage and
         // Vipps: a sequential pass over hundreds of open sales enforced vend deadlines minutes late under load.
@@ -39,7 +41,7 @@ public sealed class Reconciler(
         {
             try
             {
-                var (saleChanged, commands) = await ReconcileAsync(entry, ct);
+                var (saleChanged, commands) = await ReconcileAsync(entry, pass, ct);
                 if (saleChanged)
                 {
                     Interlocked.Increment(ref changed);
@@ -54,6 +56,7 @@ public sealed class Reconciler(
             }
         });
 
+        pass.Record();
         var report = new ReconcileReport(entries.Count, changed, enqueued, errors);
         if (changed + enqueued + errors > 0)
         {
@@ -64,7 +67,7 @@ public sealed class Reconciler(
         return report;
     }
 
-    private async Task<(bool Changed, int Commands)> ReconcileAsync(OpenSaleEntry entry, CancellationToken cancellationToken)
+    private async Task<(bool Changed, int Commands)> ReconcileAsync(OpenSaleEntry entry, ReconcilerPass pass, CancellationToken cancellationToken)
     {
         var sale = await store.GetAsync(entry.Reference, cancellationToken);
         if (sale is null)
@@ -74,6 +77,7 @@ public sealed class Reconciler(
             return (false, 0);
         }
 
+        pass.Observe(sale);
         var now = time.GetUtcNow();
         var before = sale.State;
         var commands = 0;

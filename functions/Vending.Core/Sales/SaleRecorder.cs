@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Vending.Core.Commands;
 using Vending.Core.Events;
+using Vending.Core.Observability;
 using Vending.Core.Storage;
 
 namespace Vending.Core.Sales;
@@ -29,6 +30,7 @@ public sealed class SaleRecorder(
             return result;
         }
 
+        SaleMetrics.Recorded(sale, saleEvent, decision);
         if (decision.StateChanged)
         {
             logger.LogInformation("Sale {Reference}: {Event} → {State}", reference, decision.History!.Type, sale.State);

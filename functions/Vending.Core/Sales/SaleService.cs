@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vending.Core.Machines;
+using Vending.Core.Observability;
 using Vending.Core.Storage;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
@@ -45,6 +46,7 @@ public sealed partial class SaleService(
 
     public async Task<CreateSaleResult> CreateAsync(Machine machine, CreateSaleRequest request, CancellationToken cancellationToken)
     {
+        using var activity = SaleTracing.StartCreate(machine);
         if (!machine.Enabled)
         {
             throw new SaleException(403, "machine_disabled", "This machine is disabled.");
@@ -67,6 +69,7 @@ public sealed partial class SaleService(
 
         var sale = await store.InsertAsync(NewSale(machine, request.MachineSaleId, claim.Reference, validated), cancellationToken);
         await openSales.AddAsync(sale.Reference, cancellationToken);
+        SaleMetrics.SaleCreated(sale);
         logger.LogInformation("Sale {Reference} created for machine {MachineId}: {Amount} {Currency}", sale.Reference, machine.MachineId, sale.Amount, sale.Currency);
         return new CreateSaleResult(await CreatePaymentAsync(sale, merchant, cancellationToken), Created: true);
     }
@@ -111,6 +114,7 @@ public sealed partial class SaleService(
             throw new SaleException(400, "invalid_vend_outcome", "Outcome must be delivered, failed or partial.", "outcome");
         }
 
+        using var activity = SaleTracing.StartMachineEvent("vend", machineId, reference);
         return await MachineEventAsync(machineId, reference, new VendReported(report), cancellationToken);
     }
 

@@ -88,6 +88,7 @@ internal sealed class VippsAccessTokenProvider(
         }
         catch (Exception exception) when (VippsRequestSender.IsNoAnswer(exception, cancellationToken))
         {
+            VippsTelemetry.Answered("access-token", merchant, 0, null);
             throw VippsRequestSender.NoAnswer(exception);
         }
 
@@ -96,12 +97,14 @@ internal sealed class VippsAccessTokenProvider(
             if (!response.IsSuccessStatusCode)
             {
                 var error = await VippsErrors.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+                VippsTelemetry.Answered("access-token", merchant, (int)response.StatusCode, error.ErrorCode);
                 logger.LogWarning(
                     "Vipps refused an access token for merchant {Merchant}: {StatusCode} {ErrorCode} {Title}",
                     merchant, (int?)error.StatusCode, error.ErrorCode, error.Title);
                 throw error;
             }
 
+            VippsTelemetry.Answered("access-token", merchant, (int)response.StatusCode, null);
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             var token = Parse(body, requestedAt, response.StatusCode);
             logger.LogInformation("Fetched a Vipps access token for merchant {Merchant}, valid until {ExpiresAt}", merchant, token.ExpiresAt);

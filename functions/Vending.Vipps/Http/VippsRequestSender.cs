@@ -59,6 +59,7 @@ internal sealed class VippsRequestSender(HttpClient httpClient, IVippsAccessToke
         }
 
         var body = request.Body is null ? null : JsonSerializer.SerializeToUtf8Bytes(request.Body, request.Body.GetType(), VippsJson.Options);
+        using var activity = VippsTelemetry.StartCall(request.Operation, merchant);
 
         // A 401 means the cached token was revoked or expired early: drop it and try once more with a fresh one.
         for (var attempt = 1; ; attempt++)
@@ -74,6 +75,7 @@ internal sealed class VippsRequestSender(HttpClient httpClient, IVippsAccessToke
             catch (Exception exception) when (IsNoAnswer(exception, cancellationToken))
             {
                 logger.LogWarning(exception, "Vipps {Operation} for merchant {Merchant} got no answer", request.Operation, merchant);
+                VippsTelemetry.Answered(request.Operation, merchant, 0, null);
                 throw NoAnswer(exception);
             }
 
@@ -83,6 +85,7 @@ internal sealed class VippsRequestSender(HttpClient httpClient, IVippsAccessToke
 
                 if (response.StatusCode == HttpStatusCode.Unauthorized && attempt == 1)
                 {
+                    VippsTelemetry.Answered(request.Operation, merchant, 401, null);
                     logger.LogWarning("Vipps rejected the access token of merchant {Merchant} on {Operation}; retrying once with a new token", merchant, request.Operation);
                     tokens.Invalidate(merchant, token);
                     continue;
@@ -91,12 +94,14 @@ internal sealed class VippsRequestSender(HttpClient httpClient, IVippsAccessToke
                 if (!response.IsSuccessStatusCode)
                 {
                     var error = await VippsErrors.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+                    VippsTelemetry.Answered(request.Operation, merchant, (int)response.StatusCode, error.ErrorCode);
                     logger.LogWarning(
                         "Vipps {Operation} for merchant {Merchant} failed: {StatusCode} {ErrorCode} {Title}",
                         request.Operation, merchant, (int)response.StatusCode, error.ErrorCode, error.Title);
                     throw error;
                 }
 
+                VippsTelemetry.Answered(request.Operation, merchant, (int)response.StatusCode, null);
                 return await readSuccess(response, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -38,7 +38,7 @@ internal sealed class VippsTestContext : IDisposable
 
     public static Dictionary<string, string?> DefaultSettings() => new()
     {
-        ["Vipps:BaseUrl"] = "http://vipps.test",
+        ["Vipps:BaseUrl"] = "https://vipps.test",
         ["Vipps:AttemptTimeoutSeconds"] = "10",
         ["Vipps:TotalTimeoutSeconds"] = "30",
         ["Vipps:MaxRetryAttempts"] = "3",
