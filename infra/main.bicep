@@ -22,9 +22,40 @@ param vippsBaseUrl string = 'https://apitest.vipps.no'
 @minLength(1)
 param vippsMerchants vippsMerchantType[]
 
-@description('Required. Secrets of every merchant in vippsMerchants, keyed by merchant id; stored in Key Vault, never in app settings.')
+@description('Optional. Secrets of every merchant in vippsMerchants, keyed by merchant id; written to Key Vault (never to app settings) only when writeVippsSecrets is true.')
 @secure()
-param vippsMerchantSecrets { *: vippsMerchantSecretsType }
+param vippsMerchantSecrets { *: vippsMerchantSecretsType } = {}
+
+@description('Optional. True writes vippsMerchantSecrets into Key Vault (first deployment, a new merchant). False (default): provisioning leaves the vault\'s secrets alone, so a rotation done in the vault is never undone (docs/deploy.md).')
+param writeVippsSecrets bool = false
+
+@description('Optional. Key Vault purge protection: on for production (a deleted vault then keeps its name for the retention period and cannot be turned off); off lets `azd down --purge` free the name for the next `azd up`.')
+param keyVaultPurgeProtection bool = false
+
+@description('Optional. Any text: changes the Key Vault name, for a redeploy while a purge-protected vault of the old name is still soft-deleted.')
+param keyVaultNameSalt string = ''
+
+@description('Optional. Storage, Key Vault and Service Bus only behind private endpoints, the Function App on a VNet (Service Bus becomes Premium: private endpoints need it). See docs/deploy.md for what stays public without it and why.')
+param networkIsolation bool = false
+
+@description('Optional. E-mail address of the action group every alert goes to; empty: alerts show in the portal only.')
+param alertEmail string = ''
+
+@description('Optional. Object id of the deploying principal (azd sets AZURE_PRINCIPAL_ID): gets Key Vault Secrets Officer on the vault and Storage Table Data Reader on the account, the roles docs/deploy.md tells ops to use.')
+param deployerPrincipalId string = ''
+
+@description('Optional. User for a person running azd, ServicePrincipal for a pipeline.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param deployerPrincipalType string = 'User'
+
+@description('Optional. Always-ready instances of the capture queue function (SaleCommand); see docs/deploy.md for the choice.')
+@minValue(0)
+@maxValue(20)
+param alwaysReadyCaptureInstances int = 0
 
 @description('Optional. NCRONTAB schedule of the reconciler timer (Reconciler:Schedule).')
 param reconcilerSchedule string = '0 */1 * * * *'
@@ -50,10 +81,13 @@ var names = {
   storage: '${abbrs.storageStorageAccounts}${resourceToken}'
   logAnalytics: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
   applicationInsights: '${abbrs.insightsComponents}${resourceToken}'
-  keyVault: '${abbrs.keyVaultVaults}${resourceToken}'
+  keyVault: '${abbrs.keyVaultVaults}${empty(keyVaultNameSalt) ? resourceToken : uniqueString(resourceToken, keyVaultNameSalt)}'
   serviceBus: '${abbrs.serviceBusNamespaces}${resourceToken}'
   plan: '${abbrs.webServerFarms}${resourceToken}'
   functionApp: '${abbrs.webSitesFunctions}${resourceToken}'
+  virtualNetwork: '${abbrs.networkVirtualNetworks}${resourceToken}'
+  privateEndpoint: '${abbrs.networkPrivateEndpoints}${resourceToken}'
+  alerts: 'vending-${resourceToken}'
 }
 
 // Contracts with the code (docs/ARCHITECTURE.md, Vending.Core QueueNames): tests/Infra.Tests checks them.
@@ -89,6 +123,7 @@ module storage 'modules/storage.bicep' = {
     tableNames: tableNames
     queueNames: queueNames
     deploymentContainerName: deploymentContainerName
+    networkIsolation: networkIsolation
   }
 }
 
@@ -110,6 +145,9 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: tags
     merchants: vippsMerchants
     merchantSecrets: vippsMerchantSecrets
+    writeSecrets: writeVippsSecrets
+    enablePurgeProtection: keyVaultPurgeProtection
+    networkIsolation: networkIsolation
   }
 }
 
@@ -120,6 +158,59 @@ module serviceBus 'modules/servicebus.bicep' = {
     location: location
     tags: tags
     topicName: eventsTopicName
+    networkIsolation: networkIsolation
+  }
+}
+
+module network 'modules/network.bicep' = if (networkIsolation) {
+  name: 'network'
+  params: {
+    name: names.virtualNetwork
+    location: location
+    tags: tags
+  }
+}
+
+// One private endpoint per service group the app reaches; none without networkIsolation.
+var privateEndpoints = networkIsolation
+  ? [
+      { group: 'blob', serviceId: resourceId('Microsoft.Storage/storageAccounts', names.storage) }
+      { group: 'table', serviceId: resourceId('Microsoft.Storage/storageAccounts', names.storage) }
+      { group: 'queue', serviceId: resourceId('Microsoft.Storage/storageAccounts', names.storage) }
+      { group: 'vault', serviceId: resourceId('Microsoft.KeyVault/vaults', names.keyVault) }
+      { group: 'namespace', serviceId: resourceId('Microsoft.ServiceBus/namespaces', names.serviceBus) }
+    ]
+  : []
+
+module endpoints 'modules/privateendpoint.bicep' = [
+  for endpoint in privateEndpoints: {
+    name: 'pe-${endpoint.group}'
+    // The services exist before their endpoints (their ids are known names, not outputs).
+    dependsOn: [
+      storage
+      keyVault
+      serviceBus
+    ]
+    params: {
+      name: '${names.privateEndpoint}-${endpoint.group}'
+      location: location
+      tags: tags
+      serviceId: endpoint.serviceId
+      groupId: endpoint.group
+      subnetId: network.?outputs.privateEndpointSubnetId ?? ''
+      zoneId: network.?outputs.zoneIds[endpoint.group] ?? ''
+    }
+  }
+]
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    namePrefix: names.alerts
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    alertEmail: alertEmail
   }
 }
 
@@ -143,6 +234,10 @@ module roles 'modules/roles.bicep' = {
     serviceBusNamespaceName: names.serviceBus
     serviceBusTopicName: eventsTopicName
     applicationInsightsName: names.applicationInsights
+    tableNames: tableNames
+    queueNames: queueNames
+    deployerPrincipalId: deployerPrincipalId
+    deployerPrincipalType: deployerPrincipalType
   }
 }
 
@@ -153,7 +248,7 @@ func keyVaultReference(vaultUri string, secretName string) string => '@Microsoft
 // Vipps__Merchants__{id}__*: plain values for what is not secret, Key Vault references for what is.
 func merchantSettings(merchant vippsMerchantType, vaultUri string) object => union(
   {
-    'Vipps__Merchants__${merchant.id}__MerchantSerialNumber': merchant.merchantSerialNumber
+    'Vipps__Merchants__${merchant.id}__MerchantSerialNumber': string(merchant.merchantSerialNumber)
     'Vipps__Merchants__${merchant.id}__ClientId': merchant.clientId
     'Vipps__Merchants__${merchant.id}__ClientSecret': keyVaultReference(vaultUri, merchantSecretName(merchant.id, 'client-secret'))
     'Vipps__Merchants__${merchant.id}__SubscriptionKey': keyVaultReference(vaultUri, merchantSecretName(merchant.id, 'subscription-key'))
@@ -192,14 +287,18 @@ var appBehaviourSettings = {
   Vipps__BaseUrl: vippsBaseUrl
   Reconciler__Schedule: reconcilerSchedule
   Events__TopicName: serviceBus.outputs.topicName
+  // Re-registers webhook registrations Vipps deleted (daily and at start, docs/operations.md).
+  WebhookWatchdog__Enabled: 'true'
 }
 
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   // The app starts as soon as it has settings: its roles must exist first, or the host and the Key Vault
-  // references fail until the next restart.
+  // references fail until the next restart (scripts/postprovision.sh checks and nudges); with networkIsolation
+  // the private endpoints must exist too, or the first resolution goes nowhere.
   dependsOn: [
     roles
+    endpoints
   ]
   params: {
     planName: names.plan
@@ -213,6 +312,8 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentBlobEndpoint: storage.outputs.blobEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    alwaysReadyCaptureInstances: alwaysReadyCaptureInstances
+    subnetId: network.?outputs.appSubnetId ?? ''
     publicBaseUrl: publicBaseUrl
     appSettings: union(
       identitySettings,
@@ -236,3 +337,7 @@ output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 @description('Service Bus namespace of the events topic.')
 output AZURE_SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
+@description('Resource group of the deployment (for scripts/postprovision.sh).')
+output AZURE_RESOURCE_GROUP string = resourceGroup().name
+@description('Name of the topic\'s default subscription that keeps every event.')
+output AZURE_SERVICE_BUS_DEFAULT_SUBSCRIPTION string = serviceBus.outputs.defaultSubscriptionName

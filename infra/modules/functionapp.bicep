@@ -36,6 +36,19 @@ param publicBaseUrl string = ''
 @maxValue(20)
 param alwaysReadyHttpInstances int = 1
 
+@description('Optional. Instances kept warm for the capture queue function (SaleCommand). 0 (default): the first capture after an idle spell waits for a cold start (seconds); nobody is waiting on it, the machine already has its answer. Production fleets that want captures settled within seconds set 1.')
+@minValue(0)
+@maxValue(20)
+param alwaysReadyCaptureInstances int = 0
+
+@description('Optional. HTTP requests one instance runs at once before Flex Consumption adds an instance. The app is I/O-bound and every waiting long poll (up to 25 s per machine waiting for its customer) holds a slot while using almost no CPU, so 100 lets one instance carry a hundred waiting machines instead of scaling out for idle waits (the Flex default of 16 would).')
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 100
+
+@description('Optional. Subnet (delegated to Microsoft.App/environments) the app joins for networkIsolation; empty: no VNet integration.')
+param subnetId string = ''
+
 @description('Optional. Upper bound of instances the plan scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -78,10 +91,14 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      // With VNet integration every outbound call (storage, vault, Service Bus, Vipps) leaves through the VNet,
+      // so the private endpoints' DNS answers are used.
+      vnetRouteAllEnabled: !empty(subnetId)
     }
     functionAppConfig: {
       deployment: {
@@ -95,14 +112,29 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         }
       }
       scaleAndConcurrency: {
-        alwaysReady: alwaysReadyHttpInstances > 0
-          ? [
-              {
-                name: 'http'
-                instanceCount: alwaysReadyHttpInstances
-              }
-            ]
-          : []
+        alwaysReady: concat(
+          alwaysReadyHttpInstances > 0
+            ? [
+                {
+                  name: 'http'
+                  instanceCount: alwaysReadyHttpInstances
+                }
+              ]
+            : [],
+          alwaysReadyCaptureInstances > 0
+            ? [
+                {
+                  name: 'function:SaleCommand'
+                  instanceCount: alwaysReadyCaptureInstances
+                }
+              ]
+            : []
+        )
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
@@ -110,6 +142,22 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         name: 'dotnet-isolated'
         version: '10.0'
       }
+    }
+  }
+
+  // Deployments use Entra (azd and the one-deploy API with a token); publishing profiles with a user name and
+  // password would be a second, key-like way in: both off.
+  resource ftpPublishing 'basicPublishingCredentialsPolicies' = {
+    name: 'ftp'
+    properties: {
+      allow: false
+    }
+  }
+
+  resource scmPublishing 'basicPublishingCredentialsPolicies' = {
+    name: 'scm'
+    properties: {
+      allow: false
     }
   }
 

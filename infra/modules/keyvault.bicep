@@ -17,9 +17,18 @@ param tags object = {}
 @description('Required. The merchants whose secrets are stored.')
 param merchants vippsMerchantType[]
 
-@description('Required. Secrets per merchant id. A merchant without secrets here fails the deployment.')
+@description('Optional. Secrets per merchant id, written only when writeSecrets is true (a merchant missing here then fails the deployment).')
 @secure()
-param merchantSecrets { *: vippsMerchantSecretsType }
+param merchantSecrets { *: vippsMerchantSecretsType } = {}
+
+@description('Optional. True writes merchantSecrets into the vault (first deployment, adding a merchant). False (default) leaves the vault\'s secrets alone, so a redeploy never undoes a rotation made in the vault (docs/deploy.md).')
+param writeSecrets bool = false
+
+@description('Optional. Purge protection: a deleted vault cannot be purged for softDeleteRetentionInDays, so its name stays taken. On for production; once on it cannot be turned off.')
+param enablePurgeProtection bool = false
+
+@description('Optional. True: no public network access; the app resolves its Key Vault references through a private endpoint (and operators reach the vault from the VNet).')
+param networkIsolation bool = false
 
 @description('Optional. Days a deleted vault or secret can be recovered.')
 @minValue(7)
@@ -39,17 +48,24 @@ resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
-    enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
+    // ARM refuses false here: purge protection is either on or left out.
+    enablePurgeProtection: enablePurgeProtection ? true : null
+    // No VM, template or disk-encryption access path: nothing here uses them.
+    enabledForDeployment: false
+    enabledForTemplateDeployment: false
+    enabledForDiskEncryption: false
+    // Without networkIsolation the vault must stay reachable: the platform resolves the app's Key Vault references
+    // from the app's shared outbound addresses, which no firewall rule can name (restricted vaults need a VNet).
+    publicNetworkAccess: networkIsolation ? 'Disabled' : 'Enabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: networkIsolation ? 'Deny' : 'Allow'
     }
   }
 }
 
 resource clientSecrets 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
-  for merchant in merchants: {
+  for merchant in merchants: if (writeSecrets) {
     parent: vault
     name: merchantSecretName(merchant.id, 'client-secret')
     properties: {
@@ -60,7 +76,7 @@ resource clientSecrets 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
 ]
 
 resource subscriptionKeys 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
-  for merchant in merchants: {
+  for merchant in merchants: if (writeSecrets) {
     parent: vault
     name: merchantSecretName(merchant.id, 'subscription-key')
     properties: {
@@ -72,7 +88,7 @@ resource subscriptionKeys 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
 
 // Only merchants whose webhook is already registered: the secret comes from that registration.
 resource webhookSecrets 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
-  for merchant in merchants: if (!empty(merchantSecrets[merchant.id].?webhookSecret ?? '')) {
+  for merchant in merchants: if (writeSecrets && !empty(merchantSecrets[?merchant.id].?webhookSecret ?? '')) {
     parent: vault
     name: merchantSecretName(merchant.id, 'webhook-secret')
     properties: {
@@ -82,6 +98,8 @@ resource webhookSecrets 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
   }
 ]
 
+@description('Resource id of the vault.')
+output id string = vault.id
 @description('Name of the vault.')
 output name string = vault.name
 @description('Vault URI, e.g. https://{name}.vault.azure.net/ (ends with a slash).')

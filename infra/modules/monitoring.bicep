@@ -49,6 +49,8 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 
 @description('Name of the Application Insights component.')
 output applicationInsightsName string = applicationInsights.name
+@description('Resource id of the Application Insights component (scope of the alerts and the workbook).')
+output applicationInsightsId string = applicationInsights.id
 @description('Connection string of Application Insights. Not a secret: with local auth disabled it only says where to send telemetry; sending needs an Entra token.')
 output applicationInsightsConnectionString string = applicationInsights.properties.ConnectionString
 @description('Resource id of the Log Analytics workspace.')

@@ -22,6 +22,9 @@ param queueNames string[]
 @description('Required. Blob container the Flex Consumption plan deploys the app package from.')
 param deploymentContainerName string
 
+@description('Optional. True: no public network access; the app reaches blob, table and queue through private endpoints. False: the public endpoint stays open, because a Function App without VNet integration calls from shared outbound addresses no firewall rule can name; Entra-only authentication still applies.')
+param networkIsolation bool = false
+
 resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: name
   location: location
@@ -38,10 +41,10 @@ resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: networkIsolation ? 'Disabled' : 'Enabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: networkIsolation ? 'Deny' : 'Allow'
     }
   }
 

@@ -1,6 +1,10 @@
 // Shared parameter types.
 
 @export()
+@description('A currency Vipps MobilePay ePayment sells in (the app refuses others at start, so the deployment refuses them first).')
+type vippsCurrencyType = 'NOK' | 'DKK' | 'EUR'
+
+@export()
 @description('One Vipps MobilePay merchant (sales unit) the machines sell through. Becomes the settings Vipps__Merchants__{id}__*.')
 type vippsMerchantType = {
   @description('Required. Our merchant id: the key under Vipps:Merchants and in Machines rows. Letters and digits only: it is part of app setting names (App Service allows letters, digits, periods and underscores) and Key Vault secret names (letters, digits, dashes).')
@@ -8,15 +12,17 @@ type vippsMerchantType = {
   @maxLength(40)
   id: string
 
-  @description('Required. Merchant serial number (MSN) of the sales unit.')
-  merchantSerialNumber: string
+  @description('Required. Merchant serial number (MSN) of the sales unit: 4 to 10 digits, written as a JSON number (e.g. 123456) so a value the app would refuse at start fails the deployment instead.')
+  @minValue(1000)
+  @maxValue(9999999999)
+  merchantSerialNumber: int
 
   @description('Required. client_id of the sales unit\'s API keys (not secret).')
   clientId: string
 
-  @description('Required. Currencies the sales unit accepts, e.g. [\'NOK\'].')
+  @description('Required. Currencies the sales unit accepts, e.g. [\'NOK\']: ePayment sells in NOK, DKK and EUR only.')
   @minLength(1)
-  currencies: string[]
+  currencies: vippsCurrencyType[]
 
   @description('Optional. Brand shown to machines and operators: Vipps or MobilePay (the app defaults to Vipps).')
   brand: ('Vipps' | 'MobilePay')?

@@ -30,6 +30,8 @@ public sealed partial class AppSettingsTests(CompiledTemplate template)
         ["Events:SweepBatchSize"] = "outbox sweep tuning, default 100 in PaymentEventsOptions (docs/events.md)",
         ["LocalRunner:FunctionKey"] = "read by tools/LocalRunner only; in Azure the Functions host issues and checks its own keys",
         ["Events:LocalSinkPath"] = "read only when no Service Bus is configured; Azure always has ServiceBus__fullyQualifiedNamespace",
+        ["Telemetry:Console"] = "local debugging only: console exporter (docs/operations.md); Azure exports to Application Insights",
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "local or self-hosted collectors only (docs/operations.md); Azure exports to Application Insights",
     };
 
     [Fact]

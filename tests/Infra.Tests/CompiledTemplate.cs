@@ -8,7 +8,7 @@ namespace Infra.Tests;
 /// the deployment evaluated (names, loops, settings); values known only at run time (endpoints, client ids)
 /// stay as ARM expressions.
 /// </summary>
-public sealed class CompiledTemplate : IDisposable
+public class CompiledTemplate : IDisposable
 {
     public const string SubscriptionId = "00000000-0000-0000-0000-0000000000aa";
     public const string ResourceGroup = "rg-infra-tests";
@@ -21,9 +21,24 @@ public sealed class CompiledTemplate : IDisposable
     public static readonly string[] SecretValues =
         ["client-secret-7c1e9a", "subscription-key-52d0b4", "webhook-secret-e83f11", "client-secret-kiosk-0d9c", "subscription-key-kiosk-a4e2"];
 
+    /// <summary>The deploying principal the test environment names (AZURE_PRINCIPAL_ID).</summary>
+    public const string DeployerPrincipalId = "5b3f2c1e-0000-4000-8000-00000000d3b1";
+    public const string AlertEmail = "vending-ops@example.com";
+
     private readonly string _workDir;
 
     public CompiledTemplate()
+        : this("""
+            param writeVippsSecrets = true
+            param keyVaultPurgeProtection = true
+            param alertEmail = '{{AlertEmail}}'
+            param deployerPrincipalId = '{{DeployerPrincipalId}}'
+            """.Replace("{{AlertEmail}}", AlertEmail, StringComparison.Ordinal).Replace("{{DeployerPrincipalId}}", DeployerPrincipalId, StringComparison.Ordinal))
+    {
+    }
+
+    /// <param name="extraParameters">More <c>param</c> lines of the test environment (networkIsolation, ...).</param>
+    protected CompiledTemplate(string extraParameters)
     {
         _workDir = Directory.CreateTempSubdirectory("infra-tests-").FullName;
         var mainBicep = Repo.PathOf("infra", "main.bicep");
@@ -46,7 +61,7 @@ public sealed class CompiledTemplate : IDisposable
             param vippsMerchants = [
               {
                 id: '{{FullMerchant}}'
-                merchantSerialNumber: '123456'
+                merchantSerialNumber: 123456
                 clientId: 'client-id-main'
                 currencies: ['NOK', 'EUR']
                 brand: 'Vipps'
@@ -54,7 +69,7 @@ public sealed class CompiledTemplate : IDisposable
               }
               {
                 id: '{{MinimalMerchant}}'
-                merchantSerialNumber: '654321'
+                merchantSerialNumber: 654321
                 clientId: 'client-id-kiosk'
                 currencies: ['DKK']
               }
@@ -63,6 +78,7 @@ public sealed class CompiledTemplate : IDisposable
               {{FullMerchant}}: { clientSecret: '{{SecretValues[0]}}', subscriptionKey: '{{SecretValues[1]}}', webhookSecret: '{{SecretValues[2]}}' }
               {{MinimalMerchant}}: { clientSecret: '{{SecretValues[3]}}', subscriptionKey: '{{SecretValues[4]}}' }
             }
+            {{extraParameters}}
             """);
         var snapshot = BicepCli.Run(_workDir, "snapshot", paramFile, "--mode", "overwrite",
             "--subscription-id", SubscriptionId, "--resource-group", ResourceGroup, "--location", "norwayeast");
@@ -113,7 +129,23 @@ public sealed class CompiledTemplate : IDisposable
     public void Dispose()
     {
         try { Directory.Delete(_workDir, recursive: true); } catch (IOException) { }
+        GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>The same environment with <c>networkIsolation = true</c>.</summary>
+public sealed class IsolatedTemplate : CompiledTemplate
+{
+    public IsolatedTemplate()
+        : base("param networkIsolation = true\nparam writeVippsSecrets = true")
+    {
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class IsolatedTemplateCollection : ICollectionFixture<IsolatedTemplate>
+{
+    public const string Name = "compiled template, network isolation";
 }
 
 [CollectionDefinition(Name)]

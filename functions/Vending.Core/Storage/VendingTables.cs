@@ -38,8 +38,17 @@ public sealed class VendingTables(TableServiceClient service)
     private async Task<TableClient> CreateAsync(string tableName)
     {
         var client = service.GetTableClient(tableName);
-        // Not the caller's token: a cancelled first caller must not poison the creation shared by everyone.
-        await client.CreateIfNotExistsAsync(CancellationToken.None);
+        try
+        {
+            // Not the caller's token: a cancelled first caller must not poison the creation shared by everyone.
+            await client.CreateIfNotExistsAsync(CancellationToken.None);
+        }
+        catch (Azure.RequestFailedException exception) when (exception.Status == 403)
+        {
+            // In Azure the tables come from infra/main.bicep and the app's role is scoped to each table, which does
+            // not cover the account-level create call: the table exists, use it (docs/deploy.md, roles).
+        }
+
         return client;
     }
 }
