@@ -17,7 +17,7 @@ param tags object = {}
 @description('Required. The merchants whose secrets are stored.')
 param merchants vippsMerchantType[]
 
-@description('Optional. Secrets per merchant id, written only when writeSecrets is true (a merchant missing here then fails the deployment).')
+@description('Optional. Secrets per merchant id, written only when writeSecrets is true, and only for the merchants named here (adding a merchant names only the new one).')
 @secure()
 param merchantSecrets { *: vippsMerchantSecretsType } = {}
 
@@ -65,7 +65,7 @@ resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
 }
 
 resource clientSecrets 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
-  for merchant in merchants: if (writeSecrets) {
+  for merchant in merchants: if (writeSecrets && contains(merchantSecrets, merchant.id)) {
     parent: vault
     name: merchantSecretName(merchant.id, 'client-secret')
     properties: {
@@ -76,7 +76,7 @@ resource clientSecrets 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
 ]
 
 resource subscriptionKeys 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
-  for merchant in merchants: if (writeSecrets) {
+  for merchant in merchants: if (writeSecrets && contains(merchantSecrets, merchant.id)) {
     parent: vault
     name: merchantSecretName(merchant.id, 'subscription-key')
     properties: {
