@@ -195,6 +195,7 @@ public sealed class LoadHarness
         _log("Checking the invariants against Vipps' ledger and the Sales table ...");
         var observation = await ObserveAsync(tables, simulator, records, cancellationToken);
         report.Violations.AddRange(Invariants.Check(observation));
+        report.Vipps.InFlightConflicts = simulator.Pipeline.InFlightConflicts;
         await AddHistoriesAsync(report, tables, observation, cancellationToken);
         report.ReleaseAfterDeadline = await MeasureReleaseLagAsync(tables, records, cancellationToken);
         Summarize(report, records, observation);

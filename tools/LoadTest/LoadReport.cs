@@ -25,6 +25,8 @@ public sealed class LoadReport
 
     public RunnerFigures Runner { get; set; } = new();
 
+    public VippsFigures Vipps { get; set; } = new();
+
     public AzuriteBaseline Azurite { get; set; } = new();
 
     public List<TargetResult> Targets { get; } = new();
@@ -88,6 +90,7 @@ public sealed class LoadReport
             Line($"Storage: not measured ({Storage.Why})");
         }
 
+        Line($"Vipps: {Vipps.InFlightConflicts} request(s) refused 409 because their idempotency key was still in flight (two callers on one operation)");
         Line($"Runner peak memory (VmHWM): {Mb(Runner.PeakMemoryBytes)}; peak RSS sampled {Mb(Runner.PeakRssBytes)}");
         Line($"Azurite raw single-entity inserts: {Azurite.SequentialPerSecond.ToString("F0", c)}/s sequential, " +
              $"{Azurite.ConcurrentPerSecond.ToString("F0", c)}/s with {Azurite.Concurrency} concurrent loops");
@@ -218,6 +221,12 @@ public sealed class StorageFigures
     public int DriveSales { get; set; }
     public double DrivePerSale { get; set; }
     public SortedDictionary<string, long> DriveByKind { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class VippsFigures
+{
+    /// <summary>Requests the simulator refused with 409 because the same idempotency key was still in flight: two chains working one operation at once.</summary>
+    public long InFlightConflicts { get; set; }
 }
 
 public sealed class RunnerFigures
