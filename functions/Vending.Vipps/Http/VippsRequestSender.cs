@@ -96,8 +96,8 @@ internal sealed class VippsRequestSender(HttpClient httpClient, IVippsAccessToke
                     var error = await VippsErrors.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
                     VippsTelemetry.Answered(request.Operation, merchant, (int)response.StatusCode, error.ErrorCode);
                     logger.LogWarning(
-                        "Vipps {Operation} for merchant {Merchant} failed: {StatusCode} {ErrorCode} {Title}",
-                        request.Operation, merchant, (int)response.StatusCode, error.ErrorCode, error.Title);
+                        "Vipps {Operation} for merchant {Merchant} failed: {StatusCode} {ErrorCode} {Title} (Vipps traceId {TraceId})",
+                        request.Operation, merchant, (int)response.StatusCode, error.ErrorCode, error.Title, error.TraceId);
                     throw error;
                 }
 
