@@ -143,6 +143,17 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
         var badState = sale.DeepClone().AsObject();
         badState["state"] = "Paid";
         Assert.NotEmpty(Document.Check("POST", "/api/payments", 201, "application/json", badState.ToJsonString()));
+
+        // Headers: a 201 without Location, an answer that may be cached, a 401 with another challenge.
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Cache-Control"] = "no-store", ["Location"] = "/api/payments/vm-abc-12345678" };
+        Assert.Empty(Document.Check("POST", "/api/payments", 201, "application/json", sale.ToJsonString(), headers));
+        Assert.NotEmpty(Document.Check("POST", "/api/payments", 201, "application/json", sale.ToJsonString(), new Dictionary<string, string> { ["Cache-Control"] = "no-store" }));
+        Assert.NotEmpty(Document.Check("POST", "/api/payments", 201, "application/json", sale.ToJsonString(), new Dictionary<string, string> { ["Location"] = "/api/payments/x" }));
+        var unauthorized = problem.Replace("sale_not_found", "unauthorized", StringComparison.Ordinal).Replace("404", "401", StringComparison.Ordinal);
+        var challenge = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Cache-Control"] = "no-store", ["WWW-Authenticate"] = "Bearer realm=\"vending\"" };
+        Assert.Empty(Document.Check("GET", "/api/payments/vm-abc-12345678", 401, "application/problem+json", unauthorized, challenge));
+        challenge["WWW-Authenticate"] = "Basic";
+        Assert.NotEmpty(Document.Check("GET", "/api/payments/vm-abc-12345678", 401, "application/problem+json", unauthorized, challenge));
     }
 
     [Fact]
@@ -159,6 +170,11 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
         (await machine.VendAsync(created.Reference, "failed")).AssertStatus(HttpStatusCode.Conflict);
         (await machine.CancelAsync(created.Reference)).AssertStatus(HttpStatusCode.Conflict);
         (await machine.GetAsync("vm-nobody-000000-abcdef")).AssertStatus(HttpStatusCode.NotFound);
+        using (var stranger = stack.Machine(new ProvisionedMachine(machine.MachineId, machine.MachineId + ".not-the-secret")))
+        {
+            (await stranger.GetAsync(created.Reference)).AssertStatus(HttpStatusCode.Unauthorized);
+        }
+
         (await machine.SendAsync(HttpMethod.Post, "api/payments", new { machineSaleId = "x", currency = "NOK", lines = new[] { new { productId = "a", name = "\u202eevil", quantity = 1, unitPrice = 100, taxRate = 0 } } }))
             .AssertStatus(HttpStatusCode.BadRequest);
         await SendRawAsync(machine.Http, HttpMethod.Post, "api/payments", """{"machineSaleId":"\ud800"}""", HttpStatusCode.BadRequest);

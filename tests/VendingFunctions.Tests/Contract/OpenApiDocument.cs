@@ -85,8 +85,11 @@ public sealed class OpenApiDocument
             .FirstOrDefault();
     }
 
-    /// <summary>What is wrong with an answer according to the document; empty when it conforms.</summary>
-    public IReadOnlyList<string> Check(string method, string path, int status, string? mediaType, string body)
+    /// <summary>What is wrong with an answer according to the document; empty when it conforms. With
+    /// <paramref name="headers"/>, also the headers: every one the response documents as required must be there, each
+    /// documented one that is there has its <c>const</c> value (if any), and every answer carries <c>Cache-Control: no-store</c> (the document's
+    /// general rule).</summary>
+    public IReadOnlyList<string> Check(string method, string path, int status, string? mediaType, string body, IReadOnlyDictionary<string, string>? headers = null)
     {
         var operation = Find(method, path);
         if (operation is null)
@@ -101,6 +104,38 @@ public sealed class OpenApiDocument
             return [$"{where}: the status is not documented for this operation"];
         }
 
+        var problems = new List<string>();
+        if (headers is not null)
+        {
+            if (!headers.TryGetValue("Cache-Control", out var cache) || !cache.Contains("no-store", StringComparison.Ordinal))
+            {
+                problems.Add($"{where}: no Cache-Control: no-store");
+            }
+
+            foreach (var (name, declared) in Resolve(response["headers"])?.AsObject() ?? [])
+            {
+                var header = Resolve(declared);
+                var expected = header?["schema"]?["const"]?.GetValue<string>();
+                if (!headers.TryGetValue(name, out var value))
+                {
+                    if (header?["required"]?.GetValue<bool>() == true)
+                    {
+                        problems.Add($"{where}: the required header {name} is missing");
+                    }
+                }
+                else if (expected is not null && value != expected)
+                {
+                    problems.Add($"{where}: header {name} is '{value}', documented '{expected}'");
+                }
+            }
+        }
+
+        return [.. problems, .. CheckBody(operation, where, response, mediaType, body)];
+    }
+
+    private IReadOnlyList<string> CheckBody(OpenApiOperation operation, string where, JsonNode response, string? mediaType, string body)
+    {
+        var status = where[(where.LastIndexOf(' ') + 1)..];
         var content = Resolve(response["content"])?.AsObject();
         if (content is null || content.Count == 0)
         {

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace VendingFunctions.Tests.Contract;
 
 /// <summary>One answer as a client saw it.</summary>
-public sealed record RecordedResponse(string Method, string Path, int Status, string? MediaType, string Body)
+public sealed record RecordedResponse(string Method, string Path, int Status, string? MediaType, string Body, IReadOnlyDictionary<string, string> Headers)
 {
     public override string ToString() => $"{Method} {Path} -> {Status} {MediaType}";
 }
@@ -23,7 +23,7 @@ public sealed class ResponseRecorder
 
     /// <summary>Every disagreement between what was recorded and the document (empty when all conform).</summary>
     public IReadOnlyList<string> Violations(OpenApiDocument document) =>
-        Responses.SelectMany(r => document.Check(r.Method, r.Path, r.Status, r.MediaType, r.Body)).Distinct().ToList();
+        Responses.SelectMany(r => document.Check(r.Method, r.Path, r.Status, r.MediaType, r.Body, r.Headers)).Distinct().ToList();
 
     private sealed class RecordingHandler(ResponseRecorder recorder) : DelegatingHandler
     {
@@ -33,8 +33,10 @@ public sealed class ResponseRecorder
             // Buffer so the caller can still read it; the recorder keeps its own copy as text.
             await response.Content.LoadIntoBufferAsync(cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            var headers = response.Headers.Concat(response.Content.Headers)
+                .ToDictionary(h => h.Key, h => string.Join(", ", h.Value), StringComparer.OrdinalIgnoreCase);
             recorder._responses.Enqueue(new RecordedResponse(
-                request.Method.Method, request.RequestUri!.AbsolutePath, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body));
+                request.Method.Method, request.RequestUri!.AbsolutePath, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, headers));
             return response;
         }
     }
