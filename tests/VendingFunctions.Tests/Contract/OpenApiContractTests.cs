@@ -183,7 +183,7 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
         // The operator's view of the same sale, and every other operator route.
         await OperatorAsync(HttpMethod.Get, $"api/operator/sales/{created.Reference}", null, HttpStatusCode.OK);
         await OperatorAsync(HttpMethod.Post, $"api/operator/sales/{created.Reference}/refunds", new { amount = 1000, requestId = "contract-1" }, HttpStatusCode.Accepted);
-        await OperatorAsync(HttpMethod.Post, $"api/operator/sales/{created.Reference}/refunds", new { amount = 99_999, requestId = "contract-2" }, (HttpStatusCode)0);
+        await OperatorAsync(HttpMethod.Post, $"api/operator/sales/{created.Reference}/refunds", new { amount = 99_999, requestId = "contract-2" }, expected: null); // 400 or 409, depending on how far the refund got
         await OperatorAsync(HttpMethod.Get, $"api/operator/sales?machineId={machine.MachineId}&pageSize=1", null, HttpStatusCode.OK);
         await OperatorAsync(HttpMethod.Get, "api/operator/sales?machineId=x", null, HttpStatusCode.BadRequest);
         await OperatorAsync(HttpMethod.Get, "api/operator/reconciliation?lookback=5", null, HttpStatusCode.OK);
@@ -209,11 +209,11 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
         Assert.True(reached.Count >= 15, $"only {reached.Count} operations reached");
     }
 
-    private async Task OperatorAsync(HttpMethod method, string path, object? body, HttpStatusCode expected)
+    private async Task OperatorAsync(HttpMethod method, string path, object? body, HttpStatusCode? expected)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         using var response = await stack.Operator.SendAsync(request);
-        if (expected != 0)
+        if (expected is not null)
         {
             Assert.True(expected == response.StatusCode, $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
