@@ -11,6 +11,19 @@ passed=0
 failed=0
 logdir=$(mktemp -d)
 
+# The browser tests drive Debian's Chromium at /usr/bin/chromium. Install it where we can (root with apt-get, as CI
+# is); otherwise stop now with what to install, rather than fail the browser tests after a long build.
+if [ -d tests/browser ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || {
+      echo "test.sh: apt-get could not install chromium; install Chromium at /usr/bin/chromium and run again"; exit 1; }
+  else
+    echo "test.sh: the browser tests need Chromium at /usr/bin/chromium: install it (Debian/Ubuntu: sudo apt-get install chromium) and run again"
+    exit 1
+  fi
+fi
+
 if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "== npm ci (Azurite, playwright-core)"
   npm ci --no-audit --no-fund --loglevel=error || exit 1

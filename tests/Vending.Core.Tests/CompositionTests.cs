@@ -36,12 +36,22 @@ public class CompositionTests
         using var provider = Build(Settings());
 
         provider.GetRequiredService<IStartupValidator>().Validate();
-        Assert.NotNull(provider.GetRequiredService<ISaleService>());
+        // Each service is the product's own implementation (not a stand-in left registered first) and one instance
+        // per app: the in-process notifier and caches only work if every caller shares them.
+        AssertSingleton<ISaleService, SaleService>(provider);
         Assert.Same(provider.GetRequiredService<ISaleService>(), provider.GetRequiredService<ISaleOperatorService>());
-        Assert.NotNull(provider.GetRequiredService<IMachineDirectory>());
-        Assert.NotNull(provider.GetRequiredService<IMachineSeeder>());
-        Assert.NotNull(provider.GetRequiredService<ISaleCommandProcessor>());
-        Assert.NotNull(provider.GetRequiredService<IReconciler>());
+        AssertSingleton<IMachineDirectory, MachineDirectory>(provider);
+        AssertSingleton<IMachineSeeder, MachineSeeder>(provider);
+        AssertSingleton<ISaleCommandProcessor, SaleCommandProcessor>(provider);
+        AssertSingleton<IReconciler, Reconciler>(provider);
+    }
+
+    private static void AssertSingleton<TService, TImplementation>(ServiceProvider provider)
+        where TService : class
+    {
+        var first = provider.GetRequiredService<TService>();
+        Assert.IsType<TImplementation>(first);
+        Assert.Same(first, provider.GetRequiredService<TService>());
     }
 
     [Fact]

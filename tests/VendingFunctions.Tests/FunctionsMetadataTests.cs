@@ -53,11 +53,28 @@ public sealed class FunctionsMetadataTests
         Assert.NotEmpty(expected);
 
         await using var runner = await StartRunner();
+        // The runner's own endpoints (the API document and its reference) are not functions and are checked apart.
         var served = runner.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<RunnerOwnEndpoint>() is null)
             .Select(e => $"{string.Join(",", e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Order() ?? Enumerable.Empty<string>())} {e.RoutePattern.RawText}")
             .Order().ToList();
 
         Assert.Equal(expected, served);
+    }
+
+    [Fact]
+    public async Task The_runners_own_endpoints_are_only_the_api_document_and_its_reference()
+    {
+        await using var runner = await StartRunner();
+        var own = runner.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<RunnerOwnEndpoint>() is not null)
+            .Select(e => e.RoutePattern.RawText!)
+            .ToList();
+
+        Assert.Contains("/api/docs/openapi.yaml", own);
+        Assert.All(own, route => Assert.StartsWith("/api/docs", route, StringComparison.Ordinal));
+        // None of them is a function route: the Function App in Azure serves no document.
+        Assert.DoesNotContain(Triggers(), t => t.Route is not null && t.Route.StartsWith("docs", StringComparison.Ordinal));
     }
 
     [Fact]

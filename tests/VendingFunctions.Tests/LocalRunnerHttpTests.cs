@@ -48,6 +48,41 @@ public sealed class LocalRunnerHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task It_serves_the_api_document_as_it_is_in_the_repository()
+    {
+        using var response = await _client.GetAsync("api/docs/openapi.yaml");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/yaml", response.Content.Headers.ContentType?.MediaType);
+        var served = await response.Content.ReadAsStringAsync();
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Vending.Testing.Azurite.RepositoryRoot(), "docs", "openapi.yaml")), served);
+        Assert.StartsWith("openapi: 3.1", served, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_interactive_reference_loads_the_document_and_its_script_from_the_runner_alone()
+    {
+        var page = await _client.GetStringAsync("api/docs");
+
+        Assert.Contains("\"url\":\"api/docs/openapi.yaml\"", page, StringComparison.Ordinal); // resolved by the page against its origin
+        // Offline: every script the page loads comes from the runner itself, and no web font is pulled from a CDN.
+        var scripts = System.Text.RegularExpressions.Regex.Matches(page, "<script[^>]*src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(scripts);
+        Assert.All(scripts, src => Assert.DoesNotMatch("^(https?:)?//", src));
+        Assert.DoesNotContain("fonts.", page, StringComparison.Ordinal);
+        foreach (var src in scripts)
+        {
+            using var script = await _client.GetAsync(new Uri(new Uri(_client.BaseAddress!, "api/docs/"), src));
+            Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+            Assert.Contains("javascript", script.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+        }
+
+        // The reference itself (megabytes of bundled JavaScript), not a loader that would fetch it from a CDN.
+        var bundle = await _client.GetByteArrayAsync("api/docs/scalar.js");
+        Assert.True(bundle.Length > 1_000_000, $"scalar.js is {bundle.Length} bytes");
+    }
+
+    [Fact]
     public void It_listens_on_loopback()
     {
         Assert.Equal("127.0.0.1", _runner.BaseUrl.Host);

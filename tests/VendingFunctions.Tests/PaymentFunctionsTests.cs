@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using Moq;
 using Vending.Core.Machines;
 using Vending.Core.Sales;
@@ -117,6 +118,14 @@ public sealed class PaymentFunctionsTests
     [InlineData("{\"machineSaleId\":\"m-1\",\"machineSaleId\":\"m-2\",\"currency\":\"NOK\",\"lines\":[]}", "validation_failed", "machineSaleId")]
     [InlineData("{\"machineSaleId\":\"m-1\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"Cola\",\"quantity\":1,\"unitPrice\":1,\"taxRate\":0}],\"qr\":{\"format\":\"gif\"}}", "validation_failed", "qr.format")]
     [InlineData("{\"machineSaleId\":\"m-1\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"Cola\",\"quantity\":1,\"unitPrice\":1,\"taxRate\":0}],\"qr\":{\"format\":\"png\",\"size\":5000}}", "validation_failed", "qr.size")]
+    [InlineData("{\"machineSaleId\":\"m-1\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"\\ud800\",\"quantity\":1,\"unitPrice\":100,\"taxRate\":0}]}", "invalid_json", null)]
+    [InlineData("{\"machineSaleId\":\"m-1\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"Cola \\udc00\\ud800\",\"quantity\":1,\"unitPrice\":100,\"taxRate\":0}]}", "invalid_json", null)]
+    [InlineData("{\"machineSaleId\":\"m-1\",\"currency\":\"NOK\",\"lines\":[],\"\\ud800\":1}", "invalid_json", null)]
+    [InlineData("{\"machineSaleId\":\"m-1\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"\u202eCola\",\"quantity\":1,\"unitPrice\":100,\"taxRate\":0}]}", "validation_failed", "lines[0].name")]
+    [InlineData("{\"machineSaleId\":\"m-1\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"Co\\u0000la\",\"quantity\":1,\"unitPrice\":100,\"taxRate\":0}]}", "validation_failed", "lines[0].name")]
+    [InlineData("{\"machineSaleId\":\"m-1\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"Co\\u200bla\",\"quantity\":1,\"unitPrice\":100,\"taxRate\":0}]}", "validation_failed", "lines[0].name")]
+    [InlineData("{\"machineSaleId\":\"m-1\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"Cola\",\"quantity\":1,\"unitPrice\":0,\"taxRate\":0}]}", "validation_failed", "lines[0].unitPrice")]
+    [InlineData("{\"machineSaleId\":\"m.1\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"Cola\",\"quantity\":1,\"unitPrice\":100,\"taxRate\":0}]}", "validation_failed", "machineSaleId")]
     public async Task Bad_create_bodies_get_400_naming_the_field_and_change_nothing(string body, string code, string? field)
     {
         var request = TestHttp.Request("POST", "/api/payments", body);
@@ -124,6 +133,24 @@ public sealed class PaymentFunctionsTests
         var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
 
         response.AssertProblem(400, code, field);
+        _sales.VerifyNoOtherCalls();
+    }
+
+    /// <summary>Bytes no text can hold, inside a JSON string: they were once read late and answered 500.</summary>
+    [Theory]
+    [InlineData("x\xff\xfe")] // invalid UTF-8
+    [InlineData("x\xc0\xaf")] // overlong '/'
+    [InlineData("x\xed\xa0\x80")] // a surrogate encoded as UTF-8
+    [InlineData("x\xf4\x90\x80\x80")] // above U+10FFFF
+    public async Task Invalid_utf8_inside_a_json_string_is_invalid_json_not_a_server_error(string latin1)
+    {
+        var body = Encoding.UTF8.GetBytes("{\"machineSaleId\":\"").Concat(Encoding.Latin1.GetBytes(latin1))
+            .Concat(Encoding.UTF8.GetBytes("\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"Cola\",\"quantity\":1,\"unitPrice\":100,\"taxRate\":0}]}")).ToArray();
+        var request = TestHttp.Request("POST", "/api/payments", body);
+
+        var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
+
+        response.AssertProblem(400, "invalid_json");
         _sales.VerifyNoOtherCalls();
     }
 

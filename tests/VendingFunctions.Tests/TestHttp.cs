@@ -12,7 +12,11 @@ internal static class TestHttp
 {
     public const string MachineKey = "machine-1.s3cret-value";
 
-    public static HttpRequest Request(string method, string path, string? body = null, string? apiKey = MachineKey, string contentType = "application/json", bool declareLength = true)
+    public static HttpRequest Request(string method, string path, string? body = null, string? apiKey = MachineKey, string contentType = "application/json", bool declareLength = true) =>
+        Request(method, path, body is null ? null : Encoding.UTF8.GetBytes(body), apiKey, contentType, declareLength);
+
+    /// <summary>A request with a body given as bytes: for bodies no string can hold (invalid UTF-8).</summary>
+    public static HttpRequest Request(string method, string path, byte[]? body, string? apiKey = MachineKey, string contentType = "application/json", bool declareLength = true)
     {
         var context = new DefaultHttpContext();
         context.Request.Method = method;
@@ -26,7 +30,7 @@ internal static class TestHttp
 
         if (body is not null)
         {
-            var bytes = Encoding.UTF8.GetBytes(body);
+            var bytes = body;
             context.Request.Body = new MemoryStream(bytes);
             context.Request.ContentType = contentType;
             context.Request.ContentLength = declareLength ? bytes.Length : null;

@@ -45,7 +45,7 @@ public sealed class WebhookTests
         return new VippsWebhookFunction(Fakes.Api(Fakes.Directory().Object, options), receiver, _sales.Object);
     }
 
-    /// <summary>Signs as Vipps does (REFERENCE.md section 9), written here independently of the product's verifier.</summary>
+    /// <summary>Signs as Vipps does (per its webhook documentation), written here independently of the product's verifier.</summary>
     private static Microsoft.AspNetCore.Http.HttpRequest Signed(string body, string secret, DateTimeOffset date, Uri? url = null, string? tamperedBody = null)
     {
         url ??= RegisteredUrl;

@@ -153,6 +153,7 @@ public sealed class LocalRunnerApp : IAsyncDisposable
         app.UseDefaultFiles();
         app.UseStaticFiles();
         HttpFunctionEndpoints.Map(app, catalog);
+        ApiDocsEndpoints.Map(app, repositoryRoot, contentRoot);
         return (app, catalog);
     }
 

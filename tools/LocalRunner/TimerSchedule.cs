@@ -1,28 +1,29 @@
 using System.Globalization;
+using NCrontab;
 
 namespace LocalRunner;
 
 /// <summary>
 /// When a timer function runs: a 6-field NCRONTAB expression (<c>second minute hour day month day-of-week</c>, UTC,
 /// as in Azure Functions; a 5-field one runs at second 0) or a fixed interval written as a TimeSpan (<c>00:00:10</c>).
-/// Fields take <c>*</c>, numbers, ranges <c>a-b</c>, steps <c>*/n</c> and <c>a-b/n</c>, lists <c>a,b</c>, and
-/// month / day names (JAN, MON). Day of month and day of week must both match (NCrontab's rule).
+/// Parsed by NCrontab.Signed, the library the Functions host itself uses, so a schedule means here what it means in Azure.
 /// </summary>
 public sealed class TimerSchedule
 {
-    private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
-    private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    // Far enough to find any real schedule (a yearly one, a leap day), near enough to give up on one that never fires.
+    private static readonly TimeSpan SearchHorizon = TimeSpan.FromDays(5 * 366);
 
     private readonly TimeSpan? _interval;
-    private readonly bool[][] _fields = [];
+    private readonly CrontabSchedule? _cron;
 
     private TimerSchedule(TimeSpan interval) => _interval = interval;
 
-    private TimerSchedule(bool[][] fields) => _fields = fields;
+    private TimerSchedule(CrontabSchedule cron) => _cron = cron;
 
     public static TimerSchedule Every(TimeSpan interval) =>
         interval > TimeSpan.Zero ? new TimerSchedule(interval) : throw new ArgumentOutOfRangeException(nameof(interval));
 
+    /// <exception cref="FormatException">Neither a TimeSpan nor a valid 5- or 6-field NCRONTAB expression.</exception>
     public static TimerSchedule Parse(string expression)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(expression);
@@ -32,26 +33,39 @@ public sealed class TimerSchedule
             return Every(interval);
         }
 
-        if (parts.Length == 5)
-        {
-            parts = ["0", .. parts];
-        }
-
-        if (parts.Length != 6)
+        if (parts.Length is not (5 or 6))
         {
             throw new FormatException($"'{expression}' is neither a 6-field NCRONTAB expression nor a TimeSpan.");
         }
 
-        return new TimerSchedule(
-        [
-            Field(parts[0], 0, 59, null, expression),
-            Field(parts[1], 0, 59, null, expression),
-            Field(parts[2], 0, 23, null, expression),
-            Field(parts[3], 1, 31, null, expression),
-            Field(parts[4], 1, 12, MonthNames, expression),
-            DayOfWeek(Field(parts[5], 0, 7, DayNames, expression)),
-        ]);
+        if (parts.Any(IsSurprising))
+        {
+            throw new FormatException($"The schedule '{expression}' has a step of 0 or a reversed range.");
+        }
+
+        // As the Functions host: six fields include seconds; five are the classic crontab (at second 0).
+        var cron = CrontabSchedule.TryParse(string.Join(' ', parts), new CrontabSchedule.ParseOptions { IncludingSeconds = parts.Length == 6 });
+        return cron is null
+            ? throw new FormatException($"The schedule '{expression}' is not a valid NCRONTAB expression.")
+            : new TimerSchedule(cron);
     }
+
+    // NCrontab (and so Azure) reads "*/0" as every second and "5-2" as "2-5": both are mistakes in a schedule we write,
+    // refused here so they are found locally instead of running far more often than meant in Azure.
+    private static bool IsSurprising(string field) =>
+        field.Split(',').Any(part =>
+        {
+            var pieces = part.Split('/');
+            if (pieces.Length == 2 && int.TryParse(pieces[1], NumberStyles.None, CultureInfo.InvariantCulture, out var step) && step == 0)
+            {
+                return true;
+            }
+
+            return pieces[0].Split('-') is [var from, var to]
+                && int.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
+                && int.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
+                && a > b;
+        });
 
     /// <summary>The first run strictly after <paramref name="after"/>.</summary>
     public DateTimeOffset Next(DateTimeOffset after)
@@ -62,97 +76,10 @@ public sealed class TimerSchedule
         }
 
         var start = after.UtcDateTime;
-        var t = new DateTime(start.Year, start.Month, start.Day, start.Hour, start.Minute, start.Second, DateTimeKind.Utc).AddSeconds(1);
-        var limit = start.AddYears(5);
-        while (t <= limit)
-        {
-            if (!_fields[4][t.Month])
-            {
-                t = new DateTime(t.Year, t.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1);
-            }
-            else if (!_fields[3][t.Day] || !_fields[5][(int)t.DayOfWeek])
-            {
-                t = t.Date.AddDays(1);
-            }
-            else if (!_fields[2][t.Hour])
-            {
-                t = t.Date.AddHours(t.Hour + 1);
-            }
-            else if (!_fields[1][t.Minute])
-            {
-                t = t.Date.AddHours(t.Hour).AddMinutes(t.Minute + 1);
-            }
-            else if (!_fields[0][t.Second])
-            {
-                t = t.AddSeconds(1);
-            }
-            else
-            {
-                return new DateTimeOffset(t, TimeSpan.Zero);
-            }
-        }
-
-        throw new InvalidOperationException("The schedule never fires (e.g. February 30).");
+        var end = start + SearchHorizon;
+        var next = _cron!.GetNextOccurrence(start, end);
+        return next < end
+            ? new DateTimeOffset(DateTime.SpecifyKind(next, DateTimeKind.Utc), TimeSpan.Zero)
+            : throw new InvalidOperationException("The schedule never fires (e.g. February 30).");
     }
-
-    private static bool[] Field(string text, int min, int max, string[]? names, string expression)
-    {
-        var allowed = new bool[max + 1];
-        foreach (var part in text.Split(','))
-        {
-            var (range, step) = part.Split('/') switch
-            {
-                [var r] => (r, 1),
-                [var r, var s] when int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 => (r, n),
-                _ => throw Invalid(expression, part),
-            };
-
-            int from, to;
-            if (range == "*")
-            {
-                (from, to) = (min, max);
-            }
-            else if (range.Split('-') is [var a, var b])
-            {
-                (from, to) = (Value(a, names, min, expression), Value(b, names, min, expression));
-            }
-            else
-            {
-                from = Value(range, names, min, expression);
-                to = step > 1 ? max : from;
-            }
-
-            if (from < min || to > max || from > to)
-            {
-                throw Invalid(expression, part);
-            }
-
-            for (var v = from; v <= to; v += step)
-            {
-                allowed[v] = true;
-            }
-        }
-
-        return allowed;
-    }
-
-    private static int Value(string text, string[]? names, int offset, string expression)
-    {
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-        {
-            return number;
-        }
-
-        var index = names is null ? -1 : Array.FindIndex(names, n => n.Equals(text, StringComparison.OrdinalIgnoreCase));
-        return index >= 0 ? index + offset : throw Invalid(expression, text);
-    }
-
-    // 7 is Sunday too.
-    private static bool[] DayOfWeek(bool[] days)
-    {
-        days[0] |= days[7];
-        return days;
-    }
-
-    private static FormatException Invalid(string expression, string part) => new($"'{part}' in the schedule '{expression}' is not valid.");
 }

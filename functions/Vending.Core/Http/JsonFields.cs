@@ -40,8 +40,72 @@ public sealed class JsonFields
 
         using (document)
         {
+            // JsonDocument checks structure only; a string's bytes are decoded when it is read. Decode every string and
+            // name now, so invalid UTF-8 or an unpaired surrogate escape ("\ud800") is the client's malformed JSON
+            // rather than an exception in the middle of a reader.
+            if (!HasOnlyValidText(document.RootElement))
+            {
+                throw new ApiProblemException(400, ApiErrors.InvalidJson, "The request body holds text that is not valid UTF-8 or Unicode.");
+            }
+
             return read(document.RootElement);
         }
+    }
+
+    private static bool HasOnlyValidText(JsonElement element)
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    return IsWellFormed(element.GetString()!);
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        if (!IsWellFormed(property.Name) || !HasOnlyValidText(property.Value))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (!HasOnlyValidText(item))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // invalid UTF-8 bytes, or an escape that does not decode
+        }
+    }
+
+    // Escapes can spell what raw UTF-8 cannot: a lone or swapped surrogate pair decodes without complaint.
+    private static bool IsWellFormed(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Opens an object, refusing any property not in <paramref name="allowed"/> and any property given twice.</summary>
@@ -100,6 +164,16 @@ public sealed class JsonFields
         }
 
         return text;
+    }
+
+    /// <summary>A text a person will read (on the Vipps receipt, in the payment description, in an operator list):
+    /// control and format characters are refused (<see cref="InputLimits.IsDisplayText"/>).</summary>
+    public string RequiredDisplayText(string name, int maxLength)
+    {
+        var text = RequiredString(name, maxLength);
+        return InputLimits.IsDisplayText(text)
+            ? text
+            : throw ApiErrors.Validation(Join(_path, name), $"{Join(_path, name)} must not hold control or format characters (such as NUL or U+202E).");
     }
 
     public int RequiredInt(string name, int min, int max) => OptionalInt(name, min, max) ?? throw Missing(name);

@@ -14,15 +14,12 @@ public sealed record RefundRequest(long Amount, string RequestId);
 /// <summary>The operator routes' bodies, query strings and route values.</summary>
 public static partial class RequestReaders
 {
-    /// <summary>Above any sale we can create (50 lines of 100 items at 100 000 000): refused before the sale is read.</summary>
-    public const long MaxRefundAmount = 500_000_000_000;
-
     public static RefundRequest ReadRefund(JsonElement json)
     {
         var body = JsonFields.Open(json, "", "amount", "requestId");
         return new RefundRequest(
-            body.RequiredLong("amount", 1, MaxRefundAmount),
-            body.RequiredString("requestId", 40, RequestId()));
+            body.RequiredLong("amount", 1, InputLimits.MaxRefundAmount),
+            body.RequiredString("requestId", InputLimits.RequestIdMaxLength, RequestId()));
     }
 
     /// <summary>A route's machine id: anything that cannot be one is a machine we do not have (404).</summary>
@@ -116,7 +113,7 @@ public static partial class RequestReaders
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9-]{1,40}$")]
+    [GeneratedRegex(InputLimits.RequestIdPattern)]
     private static partial Regex RequestId();
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$")]

@@ -19,22 +19,22 @@ public static partial class RequestReaders
     public static CreateSaleRequest ReadCreateSale(JsonElement json, string defaultQrFormat)
     {
         var body = JsonFields.Open(json, "", "machineSaleId", "currency", "lines", "qr");
-        var machineSaleId = body.RequiredString("machineSaleId", 64, KeySafe());
+        var machineSaleId = body.RequiredString("machineSaleId", InputLimits.MachineSaleIdMaxLength, MachineSaleId());
         var currency = body.RequiredString("currency", 3, Currency());
-        var lines = body.RequiredArray("lines", 1, 50, (item, path) =>
+        var lines = body.RequiredArray("lines", 1, InputLimits.MaxLines, (item, path) =>
         {
             var line = JsonFields.Open(item, path, "productId", "name", "quantity", "unitPrice", "taxRate");
             return new SaleLineRequest(
-                line.RequiredString("productId", 64, KeySafe()),
-                line.RequiredString("name", 100),
-                line.RequiredInt("quantity", 1, 100),
-                line.RequiredLong("unitPrice", 0, 100_000_000),
-                line.RequiredInt("taxRate", 0, 10_000));
+                line.RequiredString("productId", InputLimits.ProductIdMaxLength, ProductId()),
+                line.RequiredDisplayText("name", InputLimits.LineNameMaxLength),
+                line.RequiredInt("quantity", InputLimits.MinQuantity, InputLimits.MaxQuantity),
+                line.RequiredLong("unitPrice", InputLimits.MinUnitPrice, InputLimits.MaxAmount),
+                line.RequiredInt("taxRate", 0, InputLimits.MaxTaxRate));
         });
 
         var qr = body.OptionalObject("qr", "format", "size");
         var format = qr?.OptionalString("format", 8, QrFormat()) ?? defaultQrFormat;
-        var size = qr?.OptionalInt("size", 100, 2000);
+        var size = qr?.OptionalInt("size", InputLimits.MinQrSize, InputLimits.MaxQrSize);
         return new CreateSaleRequest(machineSaleId, currency, lines, new QrRequest(format, size));
     }
 
@@ -42,10 +42,12 @@ public static partial class RequestReaders
     {
         var body = JsonFields.Open(json, "", "outcome", "deliveredLines");
         var outcome = body.RequiredEnum<VendOutcome>("outcome");
-        var delivered = body.OptionalArray("deliveredLines", 1, 50, (item, path) =>
+        var delivered = body.OptionalArray("deliveredLines", 1, InputLimits.MaxLines, (item, path) =>
         {
             var line = JsonFields.Open(item, path, "productId", "quantity");
-            return new DeliveredLine(line.RequiredString("productId", 64, KeySafe()), line.RequiredInt("quantity", 0, 100));
+            return new DeliveredLine(
+                line.RequiredString("productId", InputLimits.ProductIdMaxLength, ProductId()),
+                line.RequiredInt("quantity", 0, InputLimits.MaxDeliveredQuantity));
         });
 
         // Only a partial vend says what left the machine; anything else would be ambiguous.
@@ -74,9 +76,9 @@ public static partial class RequestReaders
         var body = JsonFields.Open(json, "", "machineId", "name", "location", "merchantId", "currency", "captureMode", "qrFormat");
         return new ProvisionMachineRequest(
             body.RequiredString("machineId", 32, MachineId()),
-            body.RequiredString("name", 100),
-            body.RequiredString("location", 200),
-            body.RequiredString("merchantId", 64, KeySafe()),
+            body.RequiredDisplayText("name", InputLimits.MachineNameMaxLength),
+            body.RequiredDisplayText("location", InputLimits.MachineLocationMaxLength),
+            body.RequiredString("merchantId", InputLimits.MerchantIdMaxLength, KeySafe()),
             body.RequiredString("currency", 3, Currency()),
             body.OptionalEnum<CaptureMode>("captureMode") ?? CaptureMode.OnDelivery,
             body.OptionalString("qrFormat", 8, QrFormat()) ?? "svg");
@@ -112,7 +114,7 @@ public static partial class RequestReaders
         return new PollQuery(TimeSpan.FromSeconds(seconds), state);
     }
 
-    /// <summary>Vipps references are 8..64 of [a-zA-Z0-9-]. Anything else cannot be a sale: answered as not found.</summary>
+    /// <summary>Vipps references are 8..64 of [a-zA-Z0-9-] (<see cref="InputLimits.ReferencePattern"/>). Anything else cannot be a sale: answered as not found.</summary>
     public static string ReadReference(string? reference) =>
         reference is not null && Reference().IsMatch(reference) ? reference : throw ApiErrors.NotFound();
 
@@ -130,6 +132,12 @@ public static partial class RequestReaders
     [GeneratedRegex("^[A-Za-z0-9._:-]+$")]
     private static partial Regex KeySafe();
 
+    [GeneratedRegex(InputLimits.MachineSaleIdPattern)]
+    private static partial Regex MachineSaleId();
+
+    [GeneratedRegex(InputLimits.ProductIdPattern)]
+    private static partial Regex ProductId();
+
     // The directory's own rule; it also keeps out the '.' that separates id and secret in an api key.
     [GeneratedRegex(MachineDirectory.MachineIdPattern)]
     private static partial Regex MachineId();
@@ -140,7 +148,7 @@ public static partial class RequestReaders
     [GeneratedRegex("^(svg|png|url)$")]
     private static partial Regex QrFormat();
 
-    [GeneratedRegex("^[a-zA-Z0-9-]{8,64}$")]
+    [GeneratedRegex(InputLimits.ReferencePattern)]
     private static partial Regex Reference();
 }
 

@@ -161,7 +161,7 @@ public sealed partial class MachineDirectory(
             throw new SaleException(400, "invalid_capture_mode", "Capture mode: OnDelivery or OnAuthorization.", "captureMode");
         }
 
-        if ((request.Name ?? "").Length > 100 || (request.Location ?? "").Length > 200)
+        if ((request.Name ?? "").Length > InputLimits.MachineNameMaxLength || (request.Location ?? "").Length > InputLimits.MachineLocationMaxLength)
         {
             throw new SaleException(400, "invalid_machine_profile", "Name at most 100, location at most 200 characters.", "name");
         }

@@ -6,14 +6,15 @@ namespace Vending.Core.Sales;
 /// <summary>A create request that passed validation: lines, their checked total, and the QR the machine wants.</summary>
 public sealed record ValidatedSale(IReadOnlyList<SaleLine> Lines, long Amount, QrRequest Qr);
 
-/// <summary>Checks a create request before anything is stored or sent. Refusals name the field at fault.</summary>
+/// <summary>Checks a create request before anything is stored or sent. Refusals name the field at fault. The limits are
+/// <see cref="InputLimits"/>, the same the HTTP reader applies first; this check stands for callers that bypass it.</summary>
 public static partial class CreateSaleValidator
 {
-    public const int MaxLines = 20;
-    public const int MaxQuantity = 100;
+    public const int MaxLines = InputLimits.MaxLines;
+    public const int MaxQuantity = InputLimits.MaxQuantity;
 
     /// <summary>ePayment's upper bound for an amount (minor units).</summary>
-    public const long MaxAmount = 65_000_000;
+    public const long MaxAmount = InputLimits.MaxAmount;
 
     public static long MinimumAmount(string currency) => currency switch
     {
@@ -25,7 +26,7 @@ public static partial class CreateSaleValidator
     {
         if (machineSaleId is null || !MachineSaleIdRegex().IsMatch(machineSaleId))
         {
-            throw new SaleException(400, "invalid_machine_sale_id", "machineSaleId: 1 to 40 of A-Z, a-z, 0-9 and '-'.", "machineSaleId");
+            throw new SaleException(400, "invalid_machine_sale_id", $"machineSaleId: 1 to {InputLimits.MachineSaleIdMaxLength} of A-Z, a-z, 0-9 and '-'.", "machineSaleId");
         }
     }
 
@@ -47,9 +48,9 @@ public static partial class CreateSaleValidator
         for (var i = 0; i < lines.Count; i++)
         {
             var line = lines[i] ?? throw new SaleException(400, "invalid_lines", $"Line {i} is empty.", $"lines[{i}]");
-            if (string.IsNullOrWhiteSpace(line.ProductId) || line.ProductId.Length > 64 || line.ProductId.Any(char.IsControl))
+            if (line.ProductId is null || !ProductIdRegex().IsMatch(line.ProductId))
             {
-                throw new SaleException(400, "invalid_product_id", "productId: 1 to 64 printable characters.", $"lines[{i}].productId");
+                throw new SaleException(400, "invalid_product_id", $"productId: 1 to {InputLimits.ProductIdMaxLength} of A-Z, a-z, 0-9 and '.', '_', ':', '-'.", $"lines[{i}].productId");
             }
 
             if (validated.Any(existing => existing.ProductId == line.ProductId))
@@ -57,24 +58,25 @@ public static partial class CreateSaleValidator
                 throw new SaleException(400, "duplicate_product", "Each product appears on one line (a partial vend names lines by product).", $"lines[{i}].productId");
             }
 
-            if (string.IsNullOrWhiteSpace(line.Name) || line.Name.Length > 100 || line.Name.Any(char.IsControl))
+            // The name is shown to the customer (receipt, payment description): no control or format characters.
+            if (string.IsNullOrWhiteSpace(line.Name) || line.Name.Length > InputLimits.LineNameMaxLength || !InputLimits.IsDisplayText(line.Name))
             {
-                throw new SaleException(400, "invalid_line_name", "name: 1 to 100 printable characters.", $"lines[{i}].name");
+                throw new SaleException(400, "invalid_line_name", $"name: 1 to {InputLimits.LineNameMaxLength} characters without control or format characters.", $"lines[{i}].name");
             }
 
-            if (line.Quantity is < 1 or > MaxQuantity)
+            if (line.Quantity is < InputLimits.MinQuantity or > MaxQuantity)
             {
                 throw new SaleException(400, "invalid_quantity", $"quantity: 1 to {MaxQuantity}.", $"lines[{i}].quantity");
             }
 
-            if (line.UnitPrice <= 0)
+            if (line.UnitPrice < InputLimits.MinUnitPrice)
             {
                 throw new SaleException(400, "invalid_unit_price", "unitPrice: positive, in minor units.", $"lines[{i}].unitPrice");
             }
 
-            if (line.TaxRate is < 0 or > 10000)
+            if (line.TaxRate is < 0 or > InputLimits.MaxTaxRate)
             {
-                throw new SaleException(400, "invalid_tax_rate", "taxRate: 0 to 10000 (2500 = 25 %).", $"lines[{i}].taxRate");
+                throw new SaleException(400, "invalid_tax_rate", $"taxRate: 0 to {InputLimits.MaxTaxRate} (2500 = 25 %).", $"lines[{i}].taxRate");
             }
 
             try
@@ -110,14 +112,17 @@ public static partial class CreateSaleValidator
             throw new SaleException(400, "invalid_qr_format", "qr.format: svg, png or url.", "qr.format");
         }
 
-        if (qr?.Size is { } size && size is < 100 or > 2000)
+        if (qr?.Size is { } size && size is < InputLimits.MinQrSize or > InputLimits.MaxQrSize)
         {
-            throw new SaleException(400, "invalid_qr_size", "qr.size: 100 to 2000 pixels.", "qr.size");
+            throw new SaleException(400, "invalid_qr_size", $"qr.size: {InputLimits.MinQrSize} to {InputLimits.MaxQrSize} pixels.", "qr.size");
         }
 
         return new QrRequest(format, qr?.Size);
     }
 
-    [GeneratedRegex("^[A-Za-z0-9-]{1,40}$")]
+    [GeneratedRegex(InputLimits.MachineSaleIdPattern)]
     private static partial Regex MachineSaleIdRegex();
+
+    [GeneratedRegex(InputLimits.ProductIdPattern)]
+    private static partial Regex ProductIdRegex();
 }

@@ -30,7 +30,7 @@ public sealed partial class SaleService(
     /// <summary>Vipps' own expiry for a one-time QR payment.</summary>
     public static readonly TimeSpan PaymentLifetime = TimeSpan.FromMinutes(10);
 
-    /// <summary>REFERENCE section 8: poll from 5 s after create, at most every 2 s.</summary>
+    /// <summary>Vipps' polling guidance: poll from 5 s after create, at most every 2 s.</summary>
     public static readonly TimeSpan PollAfter = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 

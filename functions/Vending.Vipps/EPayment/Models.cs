@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Vending.Vipps.EPayment;
 
-// Wire models of ePayment v1 (../shared/vipps/epayment-openapi.yaml), only the parts the product uses.
+// Wire models of ePayment v1 (official spec copied in tests/VippsSimulator.Tests/Specs/epayment-openapi.yaml), only the parts the product uses.
 // Property names are serialized camelCase; nulls are omitted on the wire.
 
 public sealed record Amount(string Currency, long Value);

@@ -17,7 +17,7 @@ public enum WebhookSignatureResult
 public sealed record WebhookSignatureHeaders(string XMsDate, string XMsContentSha256, string Authorization, string Host);
 
 /// <summary>
-/// Verifies a Vipps MobilePay webhook exactly as documented (REFERENCE.md section 9): the body's SHA-256,
+/// Verifies a Vipps MobilePay webhook exactly as Vipps MobilePay documents it (Webhooks API, "Request authentication"): the body's SHA-256,
 /// then HMAC-SHA256 over "POST\n{pathAndQuery}\n{x-ms-date};{host};{x-ms-content-sha256}" keyed with the
 /// UTF-8 bytes of the registration secret, compared in constant time. Path and host are those of the
 /// registered URL, not of the incoming request (proxies may rewrite them).

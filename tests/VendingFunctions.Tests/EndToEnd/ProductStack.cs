@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Vending.Testing;
 using Vending.Vipps;
 using Vending.Vipps.Webhooks;
+using VendingFunctions.Tests.Contract;
 using VippsSimulator.Hosting;
 
 namespace VendingFunctions.Tests.EndToEnd;
@@ -103,6 +104,10 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
     /// <summary>An HttpClient on the runner with the operator's function key.</summary>
     public HttpClient Operator { get; private set; } = null!;
 
+    /// <summary>Every answer the operator client and this stack's machine clients received: checked against
+    /// docs/openapi.yaml when the stack is disposed (a test that got an undocumented answer fails there).</summary>
+    public ResponseRecorder Responses { get; } = new();
+
     public async Task InitializeAsync()
     {
         var root = Azurite.RepositoryRoot();
@@ -194,7 +199,7 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
         }
 
         _runner = await StartRunnerAsync();
-        Operator = new HttpClient { BaseAddress = RunnerUrl, Timeout = TimeSpan.FromSeconds(60) };
+        Operator = new HttpClient(Responses.Handler()) { BaseAddress = RunnerUrl, Timeout = TimeSpan.FromSeconds(60) };
         Operator.DefaultRequestHeaders.Add("x-functions-key", FunctionKey);
     }
 
@@ -271,7 +276,7 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
         return Machine(machine);
     }
 
-    public MachineClient Machine(ProvisionedMachine machine) => new(RunnerUrl, machine);
+    public MachineClient Machine(ProvisionedMachine machine) => new(RunnerUrl, machine, Responses);
 
     /// <summary>The payment events of one sale in the local sink, in file order (CloudEvents, one JSON document each).</summary>
     public IReadOnlyList<JsonElement> Events(string reference)
@@ -347,6 +352,14 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
             {
                 File.Delete(path);
             }
+        }
+
+        // The contract: every answer the tests saw must be one the API document describes.
+        var violations = Responses.Violations(OpenApiDocument.Current);
+        if (violations.Count > 0)
+        {
+            throw new Xunit.Sdk.XunitException(
+                $"{violations.Count} answer(s) of {Responses.Responses.Count} do not match docs/openapi.yaml:\n" + string.Join("\n", violations));
         }
     }
 
@@ -429,10 +442,12 @@ public sealed class MachineClient : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public MachineClient(Uri runnerUrl, ProvisionedMachine machine)
+    public MachineClient(Uri runnerUrl, ProvisionedMachine machine, ResponseRecorder? recorder = null)
     {
         Machine = machine;
-        Http = new HttpClient { BaseAddress = runnerUrl, Timeout = TimeSpan.FromSeconds(60) };
+        Http = recorder is null ? new HttpClient() : new HttpClient(recorder.Handler());
+        Http.BaseAddress = runnerUrl;
+        Http.Timeout = TimeSpan.FromSeconds(60);
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", machine.ApiKey);
     }
 

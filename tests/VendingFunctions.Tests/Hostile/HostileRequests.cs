@@ -32,13 +32,15 @@ public sealed record HostileRequest(string Endpoint, string Kind, HttpMethod Met
 
 /// <summary>The credentials and sales the generator aims at.</summary>
 public sealed record HostileTargets(
-    string KeyA, string OwnSaleA, string KeyB, string OwnSaleB, string DisabledKey, Uri WebhookUrl, string WebhookSecret, string Msn);
+    string KeyA, string OwnSaleA, string KeyB, string OwnSaleB, string DisabledKey, Uri WebhookUrl, string WebhookSecret, string Msn, string FunctionKey);
 
 /// <summary>
 /// A seeded generator of bad requests for the machine and webhook endpoints (and the operator routes without a function
 /// key): mutated valid bodies, random bytes, boundary numbers, long strings, wrong types, unknown and repeated fields,
-/// illegal ids, oversized bodies, bad query strings, bad credentials, forged and replayed signatures. Same seed, same
-/// requests.
+/// illegal ids, oversized bodies, bad query strings, bad credentials, forged and replayed signatures; and byte- and
+/// escape-level garbage inside otherwise valid JSON strings (invalid and overlong UTF-8, encoded surrogates, lone and
+/// swapped surrogate escapes, NUL, BOMs, bidi and other format characters), also in operator bodies sent with a valid
+/// function key. Same seed, same requests.
 /// </summary>
 public sealed class HostileRequests(int seed, HostileTargets targets, int maxBodyBytes)
 {
@@ -72,6 +74,7 @@ public sealed class HostileRequests(int seed, HostileTargets targets, int maxBod
             ("POST /api/payments/{reference}/cancel", 15, Cancel),
             ("POST /api/webhooks/vipps", 21, Webhook),
             ("operator routes without a function key", 10, OperatorWithoutKey),
+            ("operator routes with a key, garbage bodies", 8, OperatorGarbage),
         };
         var total = kinds.Sum(k => k.Weight);
         var requests = new List<HostileRequest>(count);
@@ -103,7 +106,7 @@ public sealed class HostileRequests(int seed, HostileTargets targets, int maxBod
         }
 
         // A valid key, so the body must be bad: a mutation that the strict reader refuses.
-        var (kind, body, contentType) = BadBody(() => ValidCreate(), CreateMutations());
+        var (kind, body, contentType) = BadBody(() => ValidCreate(), CreateMutations(), "machineSaleId", "currency", "productId", "name");
         return Machine("POST /api/payments", kind, HttpMethod.Post, "api/payments", body, auth.Header, contentType);
     }
 
@@ -127,7 +130,7 @@ public sealed class HostileRequests(int seed, HostileTargets targets, int maxBod
                 $"api/payments/{Escape(reference)}/vend", Utf8("""{"outcome":"delivered"}"""), auth.Header);
         }
 
-        var (kind, body, contentType) = BadBody(() => """{"outcome":"partial","deliveredLines":[{"productId":"cola","quantity":1}]}""", VendMutations());
+        var (kind, body, contentType) = BadBody(() => """{"outcome":"partial","deliveredLines":[{"productId":"cola","quantity":1}]}""", VendMutations(), "outcome", "productId");
         return Machine("POST /api/payments/{reference}/vend", kind, HttpMethod.Post, $"api/payments/{Escape(OwnReferenceOf(auth.Header))}/vend", body, auth.Header, contentType);
     }
 
@@ -142,9 +145,10 @@ public sealed class HostileRequests(int seed, HostileTargets targets, int maxBod
         }
 
         // Cancel takes no data: an empty body or {} would be valid, so every body here has content it must refuse.
-        var (kind, body, contentType) = _random.Next(6) switch
+        var (kind, body, contentType) = _random.Next(7) switch
         {
             0 => ("unknown field", Utf8($$"""{"{{RandomName()}}":{{RandomJsonValue()}}}"""), "application/json"),
+            6 => GarbageIn("""{"reason":"customer left"}""", "reason"),
             1 => ("not an object", Utf8(Pick("[]", "null", "0", "\"cancel\"", "true", "[{}]")), "application/json"),
             2 => ("invalid json", Utf8(Pick("{", "{}}", "{\"a\":}", "{'a':1}", "}{", "{\"a\" 1}")), "application/json"),
             3 => ("wrong content type", Utf8("{}"), Pick("text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded")),
@@ -231,10 +235,12 @@ public sealed class HostileRequests(int seed, HostileTargets targets, int maxBod
     ];
 
     /// <summary>A body the route must refuse: one of the route's mutations, or a refusal every route shares.</summary>
-    private (string Kind, byte[] Body, string ContentType) BadBody(Func<string> valid, List<(string Kind, Func<string> Body)> mutations)
+    private (string Kind, byte[] Body, string ContentType) BadBody(Func<string> valid, List<(string Kind, Func<string> Body)> mutations, params string[] textFields)
     {
-        switch (_random.Next(10))
+        switch (_random.Next(12))
         {
+            case 10:
+            case 11: return GarbageIn(valid(), Pick(textFields));
             case 0: return ("random bytes", RandomBytes(), "application/json");
             case 1: return ("truncated json", Truncated(valid()), "application/json");
             case 2: return ("oversized", Oversized(), "application/json");
@@ -295,8 +301,12 @@ public sealed class HostileRequests(int seed, HostileTargets targets, int maxBod
         var now = DateTimeOffset.UtcNow;
         var known = Pick(targets.OwnSaleA, targets.OwnSaleB);
         var goodEvent = Event(known, Pick("AUTHORIZED", "CAPTURED", "CANCELLED", "REFUNDED", "ABORTED", "EXPIRED", "TERMINATED"));
-        switch (_random.Next(12))
+        switch (_random.Next(13))
         {
+            case 12:
+                // Validly signed, garbage inside the msn: not the signing merchant's (or not JSON at all).
+                var (garbageKind, garbage, _) = GarbageIn(goodEvent, "msn");
+                return Hook($"signed, {garbageKind}", garbage, Sign(garbage, targets.WebhookSecret, now, targets.WebhookUrl));
             case 0: return Hook("no signature", Utf8(goodEvent), []);
             case 1: return Hook("forged: wrong secret", Utf8(goodEvent), Sign(goodEvent, RandomName(), now, targets.WebhookUrl));
             case 2: return Hook("replayed: stale date", Utf8(goodEvent), Sign(goodEvent, targets.WebhookSecret, now.AddSeconds(-Pick(900, 3600, 86_400)), targets.WebhookUrl));
@@ -330,10 +340,13 @@ public sealed class HostileRequests(int seed, HostileTargets targets, int maxBod
     private string Event(string reference, string name) =>
         $$"""{"msn":"{{targets.Msn}}","reference":"{{reference}}","pspReference":"fz-{{_random.Next(1_000_000)}}","name":"{{name}}","amount":{"currency":"NOK","value":2500},"timestamp":"2025-11-26T12:00:00Z","success":true}""";
 
-    private static List<(string Name, string Value)> Sign(string body, string secret, DateTimeOffset date, Uri url)
+    private static List<(string Name, string Value)> Sign(string body, string secret, DateTimeOffset date, Uri url) =>
+        Sign(Encoding.UTF8.GetBytes(body), secret, date, url);
+
+    private static List<(string Name, string Value)> Sign(byte[] body, string secret, DateTimeOffset date, Uri url)
     {
         var xMsDate = date.UtcDateTime.ToString("R", CultureInfo.InvariantCulture);
-        var contentHash = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
+        var contentHash = Convert.ToBase64String(SHA256.HashData(body));
         var toSign = $"POST\n{url.PathAndQuery}\n{xMsDate};{url.Authority};{contentHash}";
         var signature = Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(toSign)));
         return [("x-ms-date", xMsDate), ("x-ms-content-sha256", contentHash), ("Authorization", $"HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature={signature}")];
@@ -366,6 +379,79 @@ public sealed class HostileRequests(int seed, HostileTargets targets, int maxBod
             _ => (HttpMethod.Get, $"api/operator/sales?machineId=x&code={Uri.EscapeDataString(targets.KeyA)}", null),
         };
         return new HostileRequest("operator routes without a function key", credentials.Item1, method, path, body is null ? null : Utf8(body), "application/json", credentials.Item2);
+    }
+
+    /// <summary>Operator bodies with garbage text, sent with the real function key: each must be refused by the reader
+    /// (the provisioned id is fresh, so a body the reader let through would show as a new machine).</summary>
+    private HostileRequest OperatorGarbage()
+    {
+        var machineA = Escape(targets.KeyA[..targets.KeyA.IndexOf('.')]);
+        var (method, path, valid, fields) = _random.Next(4) switch
+        {
+            0 => (HttpMethod.Post, "api/operator/machines",
+                $$"""{"machineId":"fz-op-{{_random.Next(1_000_000)}}","name":"Lobby","location":"Hall","merchantId":"vippsno","currency":"NOK"}""",
+                new[] { "machineId", "name", "location", "merchantId", "currency" }),
+            1 => (HttpMethod.Post, $"api/operator/sales/{targets.OwnSaleA}/refunds", """{"amount":1,"requestId":"fz-refund"}""", new[] { "requestId" }),
+            2 => (HttpMethod.Post, $"api/operator/machines/{machineA}/{Pick("rotate", "disable", "enable")}", """{"note":"x"}""", new[] { "note" }),
+            _ => (HttpMethod.Post, "api/operator/webhooks/ensure", """{"url":"https://example.com/hook"}""", new[] { "url" }),
+        };
+        var (kind, body, contentType) = GarbageIn(valid, Pick(fields));
+        return new HostileRequest("operator routes with a key, garbage bodies", kind, method, path, body, contentType, [("x-functions-key", targets.FunctionKey)]);
+    }
+
+    // ---- byte- and escape-level garbage ----
+
+    /// <summary>Bytes (raw, or JSON escapes spelled in ASCII) that no text field may accept: each is invalid UTF-8, an
+    /// unpaired surrogate, or a control, format or separator character.</summary>
+    private static readonly (string Kind, byte[] Bytes)[] Garbage =
+    [
+        ("invalid UTF-8", [0xFF, 0xFE]),
+        ("lone continuation byte", [0x80]),
+        ("truncated sequence", [0xC3]),
+        ("overlong '/'", [0xC0, 0xAF]),
+        ("overlong NUL", [0xC0, 0x80]),
+        ("overlong 3-byte", [0xE0, 0x80, 0xAF]),
+        ("UTF-8 encoded surrogate", [0xED, 0xA0, 0x80]),
+        ("above U+10FFFF", [0xF4, 0x90, 0x80, 0x80]),
+        ("5-byte form", [0xF8, 0x88, 0x80, 0x80, 0x80]),
+        ("raw NUL", [0x00]),
+        ("escaped NUL", "\\u0000"u8.ToArray()),
+        ("escaped control", "\\u001b"u8.ToArray()),
+        ("lone high surrogate escape", "\\ud800"u8.ToArray()),
+        ("lone low surrogate escape", "\\udc00"u8.ToArray()),
+        ("swapped surrogate escapes", "\\udc00\\ud800"u8.ToArray()),
+        ("high surrogate escape before text", "\\ud83dx"u8.ToArray()),
+        ("raw BOM", [0xEF, 0xBB, 0xBF]),
+        ("escaped BOM", "\\ufeff"u8.ToArray()),
+        ("raw bidi override", [0xE2, 0x80, 0xAE]),
+        ("escaped bidi isolate", "\\u2066"u8.ToArray()),
+        ("zero width space", [0xE2, 0x80, 0x8B]),
+        ("escaped line separator", "\\u2028"u8.ToArray()),
+    ];
+
+    /// <summary>The valid ASCII body with garbage inside the string value of <paramref name="field"/> (after its first
+    /// character), sometimes behind a UTF-8 BOM, sometimes re-encoded as UTF-16.</summary>
+    private (string Kind, byte[] Body, string ContentType) GarbageIn(string valid, string field)
+    {
+        var marker = $"\"{field}\":\"";
+        var at = valid.IndexOf(marker, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            throw new InvalidOperationException($"{field} is not a string field of {valid}");
+        }
+
+        if (_random.Next(12) == 0)
+        {
+            // The whole body in UTF-16 with its BOM: not UTF-8 JSON, whatever it says.
+            return ("UTF-16 body", [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes(valid)], "application/json");
+        }
+
+        var (kind, garbage) = Garbage[_random.Next(Garbage.Length)];
+        var split = at + marker.Length + 1;
+        byte[] body = [.. Encoding.ASCII.GetBytes(valid[..split]), .. garbage, .. Encoding.ASCII.GetBytes(valid[split..])];
+        return _random.Next(6) == 0
+            ? ($"UTF-8 BOM + {kind} in {field}", [0xEF, 0xBB, 0xBF, .. body], "application/json")
+            : ($"{kind} in {field}", body, "application/json");
     }
 
     // ---- building blocks ----

@@ -66,6 +66,7 @@ public sealed class OperatorReadersTests
     [InlineData("""{"amount":100,"requestId":"12345678901234567890123456789012345678901"}""", "validation_failed", "requestId")]
     [InlineData("""{"amount":100,"requestId":"r-1","reason":"x"}""", "unknown_field", "reason")]
     [InlineData("""{"amount":100,"amount":200,"requestId":"r-1"}""", "validation_failed", "amount")]
+    [InlineData("""{"amount":65000001,"requestId":"r-1"}""", "validation_failed", "amount")]
     public void A_bad_refund_names_its_field(string json, string code, string field)
     {
         var problem = Assert.Throws<ApiProblemException>(() => Refund(json));
@@ -100,4 +101,53 @@ public sealed class OperatorReadersTests
     [InlineData("?since=1")]
     public void Reconciliation_refuses_a_bad_query(string query) =>
         Assert.Equal(400, Assert.Throws<ApiProblemException>(() => RequestReaders.ReadReconciliationQuery(Query(query))).Status);
+
+    private const string Provision = """{"machineId":"lobby-1","name":"NAME","location":"Hall","merchantId":"vippsno","currency":"NOK"}""";
+
+    [Theory]
+    [InlineData("Lobby \u202eevil", "name")] // right-to-left override: would reorder what an operator reads
+    [InlineData("Lobby\\u0000", "name")] // escaped: a raw NUL is not JSON at all
+    [InlineData("Lobby\u2066x\u2069", "name")]
+    [InlineData("Lobby\u00ad", "name")] // soft hyphen is a format character too
+    public void A_machine_name_with_control_or_format_characters_is_refused(string name, string field)
+    {
+        var json = Provision.Replace("NAME", name, StringComparison.Ordinal);
+
+        var problem = Assert.Throws<ApiProblemException>(() => JsonFields.Parse(Encoding.UTF8.GetBytes(json), RequestReaders.ReadProvisionMachine));
+
+        Assert.Equal((400, "validation_failed", field), (problem.Status, problem.Code, problem.Field));
+    }
+
+    [Fact]
+    public void A_machine_name_in_any_script_with_emoji_is_read()
+    {
+        var json = Provision.Replace("NAME", "Kiosk \u00e6\u00f8\u00e5 \u0645\u062d\u0637\u0629 \ud83e\udd64", StringComparison.Ordinal);
+
+        var machine = JsonFields.Parse(Encoding.UTF8.GetBytes(json), RequestReaders.ReadProvisionMachine);
+
+        Assert.Equal("Kiosk æøå محطة 🥤", machine.Name);
+    }
+
+    [Theory]
+    [InlineData("""{"amount":100,"requestId":"\ud800"}""")]
+    [InlineData("""{"amount":100,"requestId":"r-1\udfff\ud800"}""")]
+    [InlineData("""{"\udc00":100,"requestId":"r-1"}""")]
+    public void Unpaired_surrogate_escapes_are_invalid_json(string json)
+    {
+        var problem = Assert.Throws<ApiProblemException>(() => Refund(json));
+
+        Assert.Equal((400, "invalid_json"), (problem.Status, problem.Code));
+    }
+
+    [Fact]
+    public void Invalid_utf8_in_an_operator_body_is_invalid_json()
+    {
+        var body = Encoding.UTF8.GetBytes(Provision).ToList();
+        var at = body.IndexOf((byte)'N');
+        body.InsertRange(at, new byte[] { 0xFF, 0xFE });
+
+        var problem = Assert.Throws<ApiProblemException>(() => JsonFields.Parse(body.ToArray(), RequestReaders.ReadProvisionMachine));
+
+        Assert.Equal((400, "invalid_json"), (problem.Status, problem.Code));
+    }
 }
