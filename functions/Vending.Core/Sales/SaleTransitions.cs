@@ -28,6 +28,11 @@ public static partial class SaleTransitions
         PaymentExpiryPassed => OnPaymentExpiryPassed(sale, now),
         RefundRequested refund => OnRefundRequested(sale, refund, now),
         DivergenceObserved divergence => OnDivergenceObserved(sale, divergence, now),
+        CommandDeferred deferred => OnCommandDeferred(sale, deferred, now),
+        CommandNotNow notNow => OnCommandNotNow(sale, notNow, now),
+        OperatorRetryRequested => OnOperatorRetry(sale, now),
+        OperatorReleaseRequested => OnOperatorRelease(sale, now),
+        LateVendReported late => OnLateVendReported(sale, late.Report, now),
         _ => throw new ArgumentOutOfRangeException(nameof(saleEvent), saleEvent.GetType().Name, "Unknown sale event."),
     };
 
