@@ -39,6 +39,13 @@ public sealed class VippsOptions
     [Range(0, 10_000)]
     public int RetryBaseDelayMilliseconds { get; set; } = 500;
 
+    /// <summary>
+    /// A failed access-token refresh is not tried again before 1 s, then 2 s, 4 s, ... up to this many seconds (per
+    /// merchant); meanwhile callers use the cached token while it is still valid, or fail at once without calling Vipps.
+    /// </summary>
+    [Range(1, 600)]
+    public int TokenRefreshBackoffMaxSeconds { get; set; } = 60;
+
     /// <summary>Keyed by our merchant id (a short name such as <c>vippsno</c>), used everywhere else to name the merchant.</summary>
     [MinLength(1)]
     public Dictionary<string, VippsMerchantOptions> Merchants { get; set; } = new();

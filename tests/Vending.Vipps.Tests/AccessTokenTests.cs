@@ -161,4 +161,103 @@ public sealed class AccessTokenTests
         Assert.Equal(2, context.Handler.TokenRequests.Count);
         Assert.Equal("Bearer token-2", Assert.Single(context.Handler.ApiRequests).Header("Authorization"));
     }
+
+    private static HttpResponseMessage KeyRefused() =>
+        FakeVippsHandler.Json(HttpStatusCode.Unauthorized, """{"statusCode":401,"message":"Access denied due to invalid subscription key."}""");
+
+    [Fact]
+    public async Task A_failing_refresh_keeps_using_the_still_valid_token_and_is_backed_off()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2025, 11, 27, 10, 0, 0, TimeSpan.Zero));
+        using var context = new VippsTestContext(timeProvider: clock);
+        var refuse = false;
+        context.Handler.Token = (_, number, _) => Task.FromResult(refuse ? KeyRefused() : FakeVippsHandler.TokenResponse($"token-{number}", 3600));
+        context.Handler.Api = (_, _, _) => Task.FromResult(FakeVippsHandler.Json(HttpStatusCode.OK, PaymentJson));
+        await context.EPayment.GetPaymentAsync(VippsTestContext.Norway, Reference, CancellationToken.None);
+
+        // Past the refresh time (55 min), before expiry (60 min); the refresh is refused.
+        refuse = true;
+        clock.Advance(TimeSpan.FromMinutes(56));
+        for (var i = 0; i < 5; i++)
+        {
+            await context.EPayment.GetPaymentAsync(VippsTestContext.Norway, Reference, CancellationToken.None);
+        }
+
+        Assert.Equal(2, context.Handler.TokenRequests.Count);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await context.EPayment.GetPaymentAsync(VippsTestContext.Norway, Reference, CancellationToken.None);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await context.EPayment.GetPaymentAsync(VippsTestContext.Norway, Reference, CancellationToken.None);
+        Assert.Equal(3, context.Handler.TokenRequests.Count); // the second back-off is 2 s
+
+        refuse = false;
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await context.EPayment.GetPaymentAsync(VippsTestContext.Norway, Reference, CancellationToken.None);
+
+        Assert.Equal(4, context.Handler.TokenRequests.Count);
+        Assert.Equal(Enumerable.Repeat("Bearer token-1", 8).Append("Bearer token-4"), context.Handler.ApiRequests.Select(r => r.Header("Authorization")));
+        Assert.Contains(context.Logs.Lines, l => l.Message.Contains("using the cached token", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Without_a_valid_token_a_failed_refresh_fails_every_waiter_at_once_with_one_request_to_vipps()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2025, 11, 27, 10, 0, 0, TimeSpan.Zero));
+        using var context = new VippsTestContext(timeProvider: clock);
+        var tokenRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseToken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        context.Handler.Token = async (_, _, _) =>
+        {
+            tokenRequested.TrySetResult();
+            await releaseToken.Task;
+            return KeyRefused();
+        };
+
+        var calls = Enumerable.Range(0, 20)
+            .Select(_ => context.EPayment.GetPaymentAsync(VippsTestContext.Norway, Reference, CancellationToken.None))
+            .ToList();
+        await tokenRequested.Task;
+        releaseToken.SetResult();
+        var errors = new List<VippsApiException>();
+        foreach (var call in calls)
+        {
+            errors.Add(await Assert.ThrowsAsync<VippsApiException>(() => call));
+        }
+
+        var later = await Assert.ThrowsAsync<VippsApiException>(() => context.EPayment.GetPaymentAsync(VippsTestContext.Norway, Reference, CancellationToken.None));
+
+        Assert.Single(context.Handler.TokenRequests);
+        Assert.Empty(context.Handler.ApiRequests);
+        Assert.All(errors.Append(later), e => Assert.Equal(HttpStatusCode.Unauthorized, e.StatusCode));
+        Assert.False(later.IsTransient);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await Assert.ThrowsAsync<VippsApiException>(() => context.EPayment.GetPaymentAsync(VippsTestContext.Norway, Reference, CancellationToken.None));
+        Assert.Equal(2, context.Handler.TokenRequests.Count);
+    }
+
+    [Fact]
+    public async Task The_refresh_back_off_doubles_up_to_its_configured_maximum()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2025, 11, 27, 10, 0, 0, TimeSpan.Zero));
+        using var context = new VippsTestContext(s => s["Vipps:TokenRefreshBackoffMaxSeconds"] = "4", clock);
+        context.Handler.Token = (_, _, _) => Task.FromResult(KeyRefused());
+        var requestTimes = new List<int>();
+
+        // One call per simulated second for 16 s: refreshes at 0, 1, 3, 7, 11, 15 s (waits 1, 2, 4, 4, 4).
+        for (var second = 0; second <= 16; second++)
+        {
+            var before = context.Handler.TokenRequests.Count;
+            await Assert.ThrowsAsync<VippsApiException>(() => context.EPayment.GetPaymentAsync(VippsTestContext.Norway, Reference, CancellationToken.None));
+            if (context.Handler.TokenRequests.Count > before)
+            {
+                requestTimes.Add(second);
+            }
+
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal([0, 1, 3, 7, 11, 15], requestTimes);
+    }
 }

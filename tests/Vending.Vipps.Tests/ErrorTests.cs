@@ -77,4 +77,41 @@ public sealed class ErrorTests : IDisposable
         Assert.Equal(errorCode, parsed.ErrorCode);
         Assert.Equal(title, parsed.Title);
     }
+
+    [Theory]
+    [InlineData("""{"title":"t","traceId":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}""", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]
+    [InlineData("""{"title":"t","TraceId":"abc123"}""", "abc123")]
+    [InlineData("""{"statusCode":401,"message":"Access denied due to invalid subscription key."}""", null)]
+    [InlineData("""{"title":"t","traceId":42}""", null)]
+    [InlineData("""{"title":"t","traceId":"has a space"}""", null)]
+    [InlineData("""[{"errorCode":"42","errorMessage":"Refused","traceId":"x"}]""", null)]
+    public void The_trace_id_is_read_from_problem_bodies_only_when_it_looks_like_one(string body, string? traceId)
+    {
+        Assert.Equal(traceId, VippsErrors.Parse(body).TraceId);
+    }
+
+    [Fact]
+    public async Task Vipps_trace_id_reaches_the_exception_and_the_failure_log_line()
+    {
+        context.Handler.RespondInOrder(() => FakeVippsHandler.Problem(HttpStatusCode.BadRequest, 6080, "Cannot capture before reservation"));
+
+        var error = await Assert.ThrowsAsync<VippsApiException>(() =>
+            context.EPayment.CaptureAsync(VippsTestContext.Norway, "vm17-000123", new Amount("NOK", 2500), "vm17-000123-capture", CancellationToken.None));
+
+        Assert.Equal("00-abc-def-00", error.TraceId);
+        Assert.Contains("00-abc-def-00", error.Message);
+        var line = Assert.Single(context.Logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning && l.Message.Contains("failed", StringComparison.Ordinal));
+        Assert.Contains("6080", line.Message);
+        Assert.Contains("00-abc-def-00", line.Message);
+    }
+
+    [Fact]
+    public async Task A_gateway_error_has_no_trace_id()
+    {
+        context.Handler.RespondInOrder(() => FakeVippsHandler.Json(HttpStatusCode.Forbidden, """{"statusCode":403,"message":"Out of call volume quota."}"""));
+
+        var error = await Assert.ThrowsAsync<VippsApiException>(() => context.EPayment.GetPaymentAsync(VippsTestContext.Norway, "vm17-000123", CancellationToken.None));
+
+        Assert.Null(error.TraceId);
+    }
 }

@@ -19,6 +19,7 @@ public sealed class WebhookTests
     private static readonly Uri RegisteredUrl = new("https://vending.example/api/webhooks/vipps");
 
     private readonly Mock<ISaleService> _sales = new(MockBehavior.Strict);
+    private readonly Mock<IStaleWebhookPoller> _poller = new(MockBehavior.Strict);
     private readonly TimeProvider _time = new FixedTime(Fakes.Now);
 
     private static string Event(string msn = "100001", string reference = "sale-0001-abcd") => $$$"""
@@ -40,7 +41,7 @@ public sealed class WebhookTests
         var monitor = Mock.Of<IOptionsMonitor<VippsOptions>>(m => m.CurrentValue == vipps);
         var options = Fakes.Options(maxBodyBytes);
         var bodies = new RequestBodyReader(Options.Create(options));
-        var receiver = new WebhookReceiver(bodies, new VippsOptionsWebhookSecretProvider(monitor), Options.Create(options), _time, NullLogger<WebhookReceiver>.Instance);
+        var receiver = new WebhookReceiver(bodies, new VippsOptionsWebhookSecretProvider(monitor), Options.Create(options), _time, _poller.Object, NullLogger<WebhookReceiver>.Instance);
         return new VippsWebhookFunction(Fakes.Api(Fakes.Directory().Object, options), receiver, _sales.Object);
     }
 
@@ -92,7 +93,7 @@ public sealed class WebhookTests
         Assert.Equal("Duplicate", response.Json.GetProperty("outcome").GetString());
     }
 
-    public static TheoryData<string> BadSignatures => new() { "wrong secret", "stale date", "tampered body", "other url", "no headers" };
+    public static TheoryData<string> BadSignatures => new() { "wrong secret", "stale date, wrong secret", "stale date, tampered body", "tampered body", "other url", "no headers" };
 
     [Theory]
     [MemberData(nameof(BadSignatures))]
@@ -101,7 +102,8 @@ public sealed class WebhookTests
         var request = flaw switch
         {
             "wrong secret" => Signed(Event(), "not-the-secret", Fakes.Now),
-            "stale date" => Signed(Event(), VippsSecret, Fakes.Now.AddMinutes(-6)),
+            "stale date, wrong secret" => Signed(Event(), "not-the-secret", Fakes.Now.AddMinutes(-6)),
+            "stale date, tampered body" => Signed(Event(), VippsSecret, Fakes.Now.AddMinutes(-6), tamperedBody: Event(reference: "sale-9999-abcd")),
             "tampered body" => Signed(Event(), VippsSecret, Fakes.Now, tamperedBody: Event(reference: "sale-9999-abcd")),
             "other url" => Signed(Event(), VippsSecret, Fakes.Now, url: new Uri("https://attacker.example/api/webhooks/vipps")),
             _ => TestHttp.Request("POST", "/api/webhooks/vipps", Event(), apiKey: null),
@@ -110,6 +112,24 @@ public sealed class WebhookTests
         var response = await TestHttp.Execute(request, await Function().Receive(request, CancellationToken.None));
 
         response.AssertProblem(401, "invalid_signature");
+        _sales.VerifyNoOtherCalls();
+        _poller.VerifyNoOtherCalls();
+    }
+
+    [Theory]
+    [InlineData(-6)]
+    [InlineData(-24 * 60)]
+    [InlineData(6)]
+    public async Task A_well_signed_webhook_dated_outside_the_window_polls_vipps_instead_of_recording_its_body(int minutes)
+    {
+        _poller.Setup(p => p.PollAsync("vippsno", "sale-0001-abcd", It.IsAny<CancellationToken>())).ReturnsAsync(WebhookOutcome.Applied);
+        var request = Signed(Event(), VippsSecret, Fakes.Now.AddMinutes(minutes));
+
+        var response = await TestHttp.Execute(request, await Function().Receive(request, CancellationToken.None));
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("Applied", response.Json.GetProperty("outcome").GetString());
+        _poller.Verify(p => p.PollAsync("vippsno", "sale-0001-abcd", It.IsAny<CancellationToken>()), Times.Once);
         _sales.VerifyNoOtherCalls();
     }
 

@@ -29,6 +29,7 @@ public static class HttpApiServiceCollectionExtensions
         services.TryAddSingleton<IWebhookSecretProvider, VippsOptionsWebhookSecretProvider>();
         services.TryAddSingleton<RequestBodyReader>();
         services.TryAddScoped<MachineAuthenticator>();
+        services.TryAddScoped<IStaleWebhookPoller, SaleEventLogPoller>();
         services.TryAddScoped<WebhookReceiver>();
         services.TryAddScoped<HttpApi>();
         return services;

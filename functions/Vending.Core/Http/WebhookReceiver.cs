@@ -2,6 +2,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Vending.Core.Sales;
+using Vending.Core.Storage;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
 using Vending.Vipps.Webhooks;
@@ -33,19 +35,47 @@ public sealed class VippsOptionsWebhookSecretProvider(IOptionsMonitor<VippsOptio
     }
 }
 
-/// <summary>A webhook whose signature checked out, with the merchant whose secret signed it.</summary>
-public sealed record VerifiedWebhook(string MerchantId, PaymentEvent Event);
+/// <summary>
+/// A webhook whose signature checked out, with the merchant whose secret signed it. <paramref name="PolledInstead"/> is
+/// set when its date was stale: the reference was polled at Vipps instead, and the body must not be recorded.
+/// </summary>
+public sealed record VerifiedWebhook(string MerchantId, PaymentEvent Event, WebhookOutcome? PolledInstead = null);
+
+/// <summary>Brings one sale up to date from Vipps' event log (what a stale webhook is answered with).</summary>
+public interface IStaleWebhookPoller
+{
+    Task<WebhookOutcome> PollAsync(string merchantId, string reference, CancellationToken cancellationToken);
+}
+
+/// <summary>The poll the reconciler and the long poll use (<see cref="VippsEventIngest.PollAsync"/>), for one reference.</summary>
+public sealed class SaleEventLogPoller(ISaleStore store, VippsEventIngest ingest) : IStaleWebhookPoller
+{
+    public async Task<WebhookOutcome> PollAsync(string merchantId, string reference, CancellationToken cancellationToken)
+    {
+        var sale = await store.GetAsync(reference, cancellationToken).ConfigureAwait(false);
+        if (sale is null || sale.MerchantId != merchantId)
+        {
+            return WebhookOutcome.UnknownReference;
+        }
+
+        return await ingest.PollAsync(sale, cancellationToken).ConfigureAwait(false) > 0 ? WebhookOutcome.Applied : WebhookOutcome.Duplicate;
+    }
+}
 
 /// <summary>
 /// Authenticates a Vipps webhook before trusting a byte of it: the bounded raw body is verified against every
 /// configured secret (HMAC over the registered URL, see <see cref="WebhookSignature"/>); only then is it parsed, and
 /// its <c>msn</c> must be that of a merchant whose secret signed it.
+/// A correctly signed webhook whose <c>x-ms-date</c> lies outside the skew window is not refused: Vipps may retry a
+/// delivery with its first attempt's date (undocumented either way), and refusing it would make Vipps retry it for
+/// days. Its body is not trusted either (it may be an old message replayed): the reference is polled at Vipps instead.
 /// </summary>
 public sealed class WebhookReceiver(
     RequestBodyReader bodies,
     IWebhookSecretProvider secrets,
     IOptions<HttpApiOptions> options,
     TimeProvider time,
+    IStaleWebhookPoller stalePoller,
     ILogger<WebhookReceiver> logger)
 {
     private readonly Uri _webhookUrl = options.Value.WebhookUrl;
@@ -62,9 +92,18 @@ public sealed class WebhookReceiver(
 
         var signers = new List<WebhookSecret>();
         var lastFailure = WebhookSignatureResult.MissingHeaders;
+        var stale = false;
         foreach (var secret in await secrets.GetSecretsAsync(cancellationToken).ConfigureAwait(false))
         {
             var result = WebhookSignature.Verify(secret.Secret, _webhookUrl, date, contentHash, authorization, body, now, _skew);
+            if (result == WebhookSignatureResult.StaleOrInvalidDate
+                && WebhookSignature.Verify(secret.Secret, _webhookUrl, date, contentHash, authorization, body, now, TimeSpan.MaxValue) == WebhookSignatureResult.Valid)
+            {
+                // Signed by Vipps, but dated outside the window: authentic, possibly old.
+                stale = true;
+                result = WebhookSignatureResult.Valid;
+            }
+
             if (result == WebhookSignatureResult.Valid)
             {
                 signers.Add(secret);
@@ -88,6 +127,14 @@ public sealed class WebhookReceiver(
             logger.LogWarning("Webhook for {Reference} names msn {Msn}, not the merchant {MerchantId} whose secret signed it",
                 paymentEvent.Reference, paymentEvent.Msn, signers[0].MerchantId);
             throw new ApiProblemException(StatusCodes.Status400BadRequest, ApiErrors.MerchantMismatch, "The msn does not belong to the signing merchant.", "msn");
+        }
+
+        if (stale)
+        {
+            var polled = await stalePoller.PollAsync(signer.MerchantId, paymentEvent.Reference, cancellationToken).ConfigureAwait(false);
+            logger.LogInformation("Webhook {EventName} for {Reference} dated {XMsDate}, outside the skew window: polled Vipps instead ({Outcome})",
+                paymentEvent.Name, paymentEvent.Reference, date, polled);
+            return new VerifiedWebhook(signer.MerchantId, paymentEvent, polled);
         }
 
         return new VerifiedWebhook(signer.MerchantId, paymentEvent);

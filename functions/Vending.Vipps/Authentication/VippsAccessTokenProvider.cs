@@ -20,6 +20,10 @@ internal interface IVippsAccessTokenProvider
 /// <summary>
 /// <c>POST /accesstoken/get</c> per merchant, cached until shortly before <c>expires_in</c>. One refresh at a time
 /// per merchant: concurrent callers wait for the refresh in flight instead of each asking Vipps for a token.
+/// A refresh that fails is backed off (1 s, 2 s, 4 s, ... up to <see cref="VippsOptions.TokenRefreshBackoffMaxSeconds"/>):
+/// until the next refresh is due, callers get the cached token while it has not expired yet (the refresh runs early,
+/// so there is usually time), and otherwise the last failure at once, so a Vipps outage or a refused key is not asked
+/// again by every waiter in turn.
 /// </summary>
 internal sealed class VippsAccessTokenProvider(
     IHttpClientFactory httpClientFactory,
@@ -41,16 +45,51 @@ internal sealed class VippsAccessTokenProvider(
             return cached.Value;
         }
 
+        if (WhileBackingOff(merchant, cache) is { } early)
+        {
+            return early;
+        }
+
         await cache.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Another caller may have refreshed while this one waited for the gate.
+            // Another caller may have refreshed, or failed to, while this one waited for the gate.
             if (cache.Current is { } refreshed && refreshed.IsFresh(timeProvider.GetUtcNow()))
             {
                 return refreshed.Value;
             }
 
-            var token = await FetchAsync(merchant, merchantOptions, cancellationToken).ConfigureAwait(false);
+            if (WhileBackingOff(merchant, cache) is { } meanwhile)
+            {
+                return meanwhile;
+            }
+
+            CachedToken token;
+            try
+            {
+                token = await FetchAsync(merchant, merchantOptions, cancellationToken).ConfigureAwait(false);
+            }
+            catch (VippsApiException failure)
+            {
+                var failures = ++cache.ConsecutiveFailures;
+                var delay = BackoffAfter(failures);
+                cache.Failure = new RefreshFailure(failure, timeProvider.GetUtcNow() + delay);
+                var now = timeProvider.GetUtcNow();
+                if (cache.Current is { } stillValid && stillValid.IsValid(now))
+                {
+                    logger.LogWarning(
+                        "Refreshing the Vipps access token of merchant {Merchant} failed ({Failures} in a row, traceId {TraceId}); using the cached token, valid until {ExpiresAt}, and trying again in {Delay}",
+                        merchant, failures, failure.TraceId, stillValid.ExpiresAt, delay);
+                    return stillValid.Value;
+                }
+
+                logger.LogWarning("Refreshing the Vipps access token of merchant {Merchant} failed ({Failures} in a row); next attempt in {Delay}",
+                    merchant, failures, delay);
+                throw;
+            }
+
+            cache.ConsecutiveFailures = 0;
+            cache.Failure = null;
             cache.Current = token;
             return token.Value;
         }
@@ -58,6 +97,35 @@ internal sealed class VippsAccessTokenProvider(
         {
             cache.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// While a failed refresh is backing off: the cached token if it is still valid, else the failure again (without
+    /// asking Vipps). Null when no back-off is running and the caller may refresh.
+    /// </summary>
+    private string? WhileBackingOff(string merchant, MerchantTokenCache cache)
+    {
+        var now = timeProvider.GetUtcNow();
+        if (cache.Failure is not { } failure || now >= failure.RetryAt)
+        {
+            return null;
+        }
+
+        if (cache.Current is { } cached && cached.IsValid(now))
+        {
+            return cached.Value;
+        }
+
+        var last = failure.Error;
+        throw new VippsApiException(last.StatusCode, last.ErrorCode,
+            $"{last.Title} (the access token of merchant {merchant} could not be refreshed; next attempt at {failure.RetryAt:O})", last, last.TraceId);
+    }
+
+    private TimeSpan BackoffAfter(int failures)
+    {
+        var max = TimeSpan.FromSeconds(options.Value.TokenRefreshBackoffMaxSeconds);
+        var seconds = Math.Pow(2, Math.Min(failures - 1, 30));
+        return seconds >= max.TotalSeconds ? max : TimeSpan.FromSeconds(seconds);
     }
 
     public void Invalidate(string merchant, string rejectedToken)
@@ -154,13 +222,30 @@ internal sealed class VippsAccessTokenProvider(
     private sealed record CachedToken(string Value, DateTimeOffset ExpiresAt, DateTimeOffset RefreshAt)
     {
         public bool IsFresh(DateTimeOffset now) => now < RefreshAt;
+
+        /// <summary>Past its refresh time but not expired: still accepted by Vipps.</summary>
+        public bool IsValid(DateTimeOffset now) => now < ExpiresAt;
     }
+
+    private sealed record RefreshFailure(VippsApiException Error, DateTimeOffset RetryAt);
 
     private sealed class MerchantTokenCache
     {
         private CachedToken? current;
 
+        private RefreshFailure? failure;
+
         public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        /// <summary>Written under <see cref="Gate"/> only.</summary>
+        public int ConsecutiveFailures { get; set; }
+
+        /// <summary>The last failed refresh and when the next may run; null after a success.</summary>
+        public RefreshFailure? Failure
+        {
+            get => Volatile.Read(ref failure);
+            set => Volatile.Write(ref failure, value);
+        }
 
         public CachedToken? Current
         {

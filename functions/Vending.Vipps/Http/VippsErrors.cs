@@ -24,16 +24,19 @@ internal static class VippsErrors
             body = "";
         }
 
-        var (errorCode, title) = Parse(body.Length > MaxBodyCharsRead ? "" : body);
+        var (errorCode, title, traceId) = Parse(body.Length > MaxBodyCharsRead ? "" : body);
         title ??= string.IsNullOrWhiteSpace(response.ReasonPhrase) ? $"HTTP {(int)response.StatusCode}" : response.ReasonPhrase;
-        return new VippsApiException(response.StatusCode, errorCode, title);
+        return new VippsApiException(response.StatusCode, errorCode, title, traceId: traceId);
     }
 
-    public static (int? ErrorCode, string? Title) Parse(string body)
+    /// <summary>Longest trace id kept: Vipps' are W3C trace contexts (55 characters); anything longer is not one.</summary>
+    private const int MaxTraceIdLength = 128;
+
+    public static (int? ErrorCode, string? Title, string? TraceId) Parse(string body)
     {
         if (string.IsNullOrWhiteSpace(body))
         {
-            return (null, null);
+            return (null, null, null);
         }
 
         try
@@ -42,18 +45,22 @@ internal static class VippsErrors
             var root = document.RootElement;
             return root.ValueKind switch
             {
-                JsonValueKind.Object => (FindErrorCode(root), FirstString(root, "title", "message", "detail", "errorMessage")),
+                JsonValueKind.Object => (FindErrorCode(root), FirstString(root, "title", "message", "detail", "errorMessage"), TraceIdOf(root)),
                 // Legacy Vipps APIs answer [{ "errorGroup", "errorCode", "errorMessage" }].
                 JsonValueKind.Array when root.GetArrayLength() > 0 && root[0].ValueKind == JsonValueKind.Object =>
-                    (AsInt(Property(root[0], "errorCode")), FirstString(root[0], "errorMessage")),
-                _ => (null, null),
+                    (AsInt(Property(root[0], "errorCode")), FirstString(root[0], "errorMessage"), null),
+                _ => (null, null, null),
             };
         }
         catch (JsonException)
         {
-            return (null, null);
+            return (null, null, null);
         }
     }
+
+    // The trace id ends up in logs and sale history: keep it only when it is a short, printable token.
+    private static string? TraceIdOf(JsonElement problem) =>
+        FirstString(problem, "traceId") is { Length: <= MaxTraceIdLength } traceId && traceId.All(c => c is > ' ' and < (char)127) ? traceId : null;
 
     private static int? FindErrorCode(JsonElement problem)
     {

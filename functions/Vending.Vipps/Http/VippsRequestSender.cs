@@ -92,8 +92,8 @@ internal sealed class VippsRequestSender(HttpClient httpClient, IVippsAccessToke
                 {
                     var error = await VippsErrors.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
                     logger.LogWarning(
-                        "Vipps {Operation} for merchant {Merchant} failed: {StatusCode} {ErrorCode} {Title}",
-                        request.Operation, merchant, (int)response.StatusCode, error.ErrorCode, error.Title);
+                        "Vipps {Operation} for merchant {Merchant} failed: {StatusCode} {ErrorCode} {Title} (Vipps traceId {TraceId})",
+                        request.Operation, merchant, (int)response.StatusCode, error.ErrorCode, error.Title, error.TraceId);
                     throw error;
                 }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Vending.Vipps.EPayment;
 using Vending.Vipps.Webhooks;
 
@@ -23,12 +24,16 @@ internal sealed class VippsTestContext : IDisposable
             services.AddSingleton(timeProvider);
         }
 
+        services.AddLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         services.AddVippsClient(configuration);
         services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(() => Handler));
         Services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 
     public FakeVippsHandler Handler { get; } = new();
+
+    /// <summary>Every log line the client wrote, rendered.</summary>
+    public RecordingLoggerProvider Logs { get; } = new();
 
     public ServiceProvider Services { get; }
 
@@ -73,4 +78,29 @@ internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref utcTicks), TimeSpan.Zero);
 
     public void Advance(TimeSpan by) => Interlocked.Add(ref utcTicks, by.Ticks);
+}
+
+/// <summary>Keeps every log line (level and rendered message) for assertions.</summary>
+internal sealed class RecordingLoggerProvider : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(LogLevel Level, string Category, string Message)> lines = new();
+
+    public IReadOnlyList<(LogLevel Level, string Category, string Message)> Lines => lines.ToArray();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(RecordingLoggerProvider provider, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            provider.lines.Enqueue((logLevel, category, formatter(state, exception)));
+    }
 }

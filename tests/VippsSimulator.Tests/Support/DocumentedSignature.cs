@@ -5,7 +5,7 @@ using System.Text;
 namespace VippsSimulator.Tests.Support;
 
 /// <summary>
-/// The receiver's check, written from REFERENCE.md section 9 (not from the simulator's signer): hash the body as
+/// The receiver's check, written from Vipps' webhook request-authentication page (not from the simulator's signer): hash the body as
 /// received, rebuild "POST\n{pathAndQuery}\n{x-ms-date};{host};{hash}" from the registered URL, HMAC-SHA256 it with
 /// the UTF-8 bytes of the secret, and compare with the Authorization header.
 /// </summary>

@@ -79,7 +79,8 @@ public sealed class SimulatorHarness : IAsyncLifetime
         if (body is not null)
             request.Content = new StringContent(body as string ?? JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
         using var response = await Http.SendAsync(request);
-        return new Reply((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync());
+        return new Reply((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync(),
+            response.Headers.RetryAfter?.Delta);
     }
 
     public static JsonObject QrPayment(string reference, long value = 2500, string currency = "NOK", string? format = null) => new()
@@ -130,7 +131,7 @@ public sealed class SimulatorHarness : IAsyncLifetime
 }
 
 /// <summary>A finished HTTP exchange: status, media type and body text.</summary>
-public sealed record Reply(int Status, string? MediaType, string Body)
+public sealed record Reply(int Status, string? MediaType, string Body, TimeSpan? RetryAfter = null)
 {
     public JsonNode Json => JsonNode.Parse(Body)!;
 

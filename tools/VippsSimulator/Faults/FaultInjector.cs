@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using VippsSimulator.Hosting;
 
 namespace VippsSimulator.Faults;
 
@@ -9,7 +10,7 @@ public sealed record FaultDecision(int LatencyMilliseconds, FaultRule? Failure)
 }
 
 /// <summary>The webhook chaos drawn for one event at enqueue time.</summary>
-public sealed record WebhookFaultDecision(bool Drop, bool Duplicate, TimeSpan Delay, bool Reorder);
+public sealed record WebhookFaultDecision(bool Drop, bool Duplicate, TimeSpan Delay, bool Reorder, int LostAttempts = 0, bool RetriesKeepFirstDate = false);
 
 /// <summary>
 /// Holds the active fault rules and draws from one seeded random source under a lock, so a given seed and call
@@ -22,8 +23,11 @@ public sealed class FaultInjector
     private readonly List<WebhookFaultRule> _webhookRules = new();
     private Random _random = new(0);
 
-    public FaultInjector(IConfiguration configuration)
+    private readonly TimeProvider _clock;
+
+    public FaultInjector(IConfiguration configuration, SimulatorClock clock)
     {
+        _clock = clock;
         var configured = configuration.GetSection("Simulator:Faults").Get<FaultSettings>();
         if (configured is not null) Add(configured);
     }
@@ -31,6 +35,9 @@ public sealed class FaultInjector
     public void Add(FaultSettings settings)
     {
         foreach (var rule in settings.Rules) Validate(rule);
+        if (settings.Webhooks.Any(rule => rule.LostAttempts < 0)) throw new ArgumentException("Webhook lostAttempts must not be negative.");
+        var now = _clock.GetUtcNow();
+        foreach (var rule in settings.Rules) rule.ActiveUntil = rule.ForSeconds is { } seconds ? now.AddSeconds(seconds) : null;
         lock (_sync)
         {
             if (settings.Seed is { } seed) _random = new Random(seed);
@@ -51,7 +58,11 @@ public sealed class FaultInjector
 
     public FaultSettings Snapshot()
     {
-        lock (_sync) return new FaultSettings { Rules = _rules.ToList(), Webhooks = _webhookRules.ToList() };
+        lock (_sync)
+        {
+            RemoveEnded(_clock.GetUtcNow());
+            return new FaultSettings { Rules = _rules.ToList(), Webhooks = _webhookRules.ToList() };
+        }
     }
 
     /// <summary>Convenience for tests: the next <paramref name="count"/> calls of <paramref name="endpoint"/> for the reference fail with the status.</summary>
@@ -62,6 +73,7 @@ public sealed class FaultInjector
     {
         lock (_sync)
         {
+            RemoveEnded(_clock.GetUtcNow());
             var latency = 0;
             FaultRule? failure = null;
             foreach (var rule in _rules.ToList())
@@ -91,25 +103,34 @@ public sealed class FaultInjector
             var duplicate = Roll(rule.DuplicateRate);
             var delay = Roll(rule.DelayRate) ? TimeSpan.FromMilliseconds(rule.DelayMilliseconds) : TimeSpan.Zero;
             var reorder = Roll(rule.ReorderRate);
-            return new WebhookFaultDecision(drop, duplicate, delay, reorder);
+            return new WebhookFaultDecision(drop, duplicate, delay, reorder, rule.LostAttempts, rule.RetriesKeepFirstDate);
         }
     }
 
+    // An outage window that has passed is removed, so GET /_sim/faults shows only what still applies.
+    private void RemoveEnded(DateTimeOffset now) => _rules.RemoveAll(rule => rule.ActiveUntil is { } until && now >= until);
+
     private bool Roll(double rate) => rate > 0 && (rate >= 1 || _random.NextDouble() < rate);
 
+    private static readonly string[] EPaymentEndpoints = ["create", "get", "events", "capture", "cancel", "refund", "approve"];
+
     private static bool Matches(FaultRule rule, string endpoint, string? msn, string? reference) =>
-        (rule.Endpoint == "*" || string.Equals(rule.Endpoint, endpoint, StringComparison.OrdinalIgnoreCase))
+        (rule.Endpoint == "*" || string.Equals(rule.Endpoint, endpoint, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(rule.Endpoint, "epayment", StringComparison.OrdinalIgnoreCase) && EPaymentEndpoints.Contains(endpoint))
         && (rule.Msn is null or "*" || rule.Msn == msn)
         && (rule.Reference is null or "*" || rule.Reference == reference);
 
-    private static readonly string[] Endpoints = ["*", "token", "create", "get", "events", "capture", "cancel", "refund", "approve", "webhooks"];
+    private static readonly string[] Endpoints = ["*", "token", "epayment", "create", "get", "events", "capture", "cancel", "refund", "approve", "webhooks"];
+    private static readonly int[] FaultStatuses = [500, 429, 423, 401, 403, 502, 503, 504];
 
     private static void Validate(FaultRule rule)
     {
         if (!Endpoints.Contains(rule.Endpoint, StringComparer.OrdinalIgnoreCase))
             throw new ArgumentException($"Unknown fault endpoint '{rule.Endpoint}'; use one of {string.Join(", ", Endpoints)}.");
-        if (rule.Kind is FaultKind.Error or FaultKind.ResponseLost && rule.Status is not (500 or 429 or 423 or 502 or 503 or 504))
-            throw new ArgumentException($"Fault status {rule.Status} is not one of 500, 429, 423, 502, 503, 504.");
+        if (rule.Kind is FaultKind.Error or FaultKind.ResponseLost && !FaultStatuses.Contains(rule.Status))
+            throw new ArgumentException($"Fault status {rule.Status} is not one of {string.Join(", ", FaultStatuses)}.");
+        if (rule.ForSeconds is <= 0) throw new ArgumentException("Fault forSeconds must be positive when given.");
+        if (rule.RetryAfterSeconds < 0) throw new ArgumentException("Fault retryAfterSeconds must not be negative.");
         if (rule.Rate is < 0 or > 1) throw new ArgumentException("Fault rate must be between 0 and 1.");
         if (rule.Count is <= 0) throw new ArgumentException("Fault count must be positive when given.");
     }

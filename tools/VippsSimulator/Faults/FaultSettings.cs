@@ -6,7 +6,7 @@ namespace VippsSimulator.Faults;
 [JsonConverter(typeof(JsonStringEnumConverter<FaultKind>))]
 public enum FaultKind
 {
-    /// <summary>Answer <see cref="FaultRule.Status"/> (500, 429 or 423) without doing anything.</summary>
+    /// <summary>Answer <see cref="FaultRule.Status"/> (500, 429, 423, 401, 403, 502, 503 or 504) without doing anything.</summary>
     Error,
     /// <summary>Wait <see cref="FaultRule.LatencyMilliseconds"/> and then answer normally.</summary>
     Latency,
@@ -23,7 +23,10 @@ public enum FaultKind
 /// </summary>
 public sealed class FaultRule
 {
-    /// <summary>token, create, get, events, capture, cancel, refund, approve, webhooks (the register/list/delete API), or * for all.</summary>
+    /// <summary>
+    /// token, create, get, events, capture, cancel, refund, approve, webhooks (the register/list/delete API), epayment
+    /// (every ePayment route: create, get, events, capture, cancel, refund, approve), or * for all.
+    /// </summary>
     public string Endpoint { get; set; } = "*";
     public string? Msn { get; set; }
     public string? Reference { get; set; }
@@ -33,6 +36,18 @@ public sealed class FaultRule
     public int? Count { get; set; }
     public int LatencyMilliseconds { get; set; }
     public int HangSeconds { get; set; } = 300;
+
+    /// <summary>Seconds in the <c>Retry-After</c> header of an injected 429 (Vipps' gateway sends one; default 1).</summary>
+    public int RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// An outage window: the rule matches only for this many seconds (simulator clock) after it was added, then it is
+    /// removed. Null: until <see cref="Count"/> runs out or the faults are reset.
+    /// </summary>
+    public int? ForSeconds { get; set; }
+
+    /// <summary>When a <see cref="ForSeconds"/> rule stops matching; set by the simulator when the rule is added.</summary>
+    public DateTimeOffset? ActiveUntil { get; set; }
 }
 
 /// <summary>
@@ -51,6 +66,18 @@ public sealed class WebhookFaultRule
     public int DelayMilliseconds { get; set; }
     /// <summary>Swap the event with the next queued event of the same payment: violates Vipps' per-payment ordering deliberately.</summary>
     public double ReorderRate { get; set; }
+
+    /// <summary>
+    /// The first this many attempts of every event are lost on the way (never reach the receiver; logged as failed
+    /// attempts), so the receiver first sees a retry.
+    /// </summary>
+    public int LostAttempts { get; set; }
+
+    /// <summary>
+    /// Retries carry the first attempt's <c>x-ms-date</c> (and its signature) instead of a fresh one: a retry that
+    /// comes later than the receiver's skew window then arrives with a stale but correctly signed date.
+    /// </summary>
+    public bool RetriesKeepFirstDate { get; set; }
 }
 
 /// <summary>The body of <c>POST /_sim/faults</c> and the configuration section <c>Simulator:Faults</c>.</summary>

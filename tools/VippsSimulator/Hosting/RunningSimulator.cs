@@ -30,6 +30,9 @@ public sealed class RunningSimulator : IAsyncDisposable
 
     public WebhookDeliveryLog WebhookDeliveries => Services.GetRequiredService<WebhookDeliveryLog>();
 
+    /// <summary>The gateway: <see cref="VippsRequestPipeline.InFlightRequests"/> and <see cref="VippsRequestPipeline.InFlightConflicts"/>.</summary>
+    public Http.VippsRequestPipeline Pipeline => Services.GetRequiredService<Http.VippsRequestPipeline>();
+
     public SimulatorOptions Options => Services.GetRequiredService<IOptions<SimulatorOptions>>().Value;
 
     /// <summary>Moves the simulator clock and expires what became due, as <c>POST /_sim/clock/advance</c> does.</summary>

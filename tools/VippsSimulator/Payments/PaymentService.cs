@@ -256,6 +256,14 @@ public sealed class PaymentService(
         }
     }
 
+    /// <summary>Records a request the pipeline refused before it reached the payment (e.g. its key was in flight), if the payment exists.</summary>
+    public void LogRejected(string msn, string reference, string operation, string? key, StoredResponse response, string outcome)
+    {
+        var p = store.Find(msn, reference);
+        if (p is null) return;
+        lock (p.Sync) Log(p, operation, key, null, response, outcome: outcome);
+    }
+
     private void Emit(Payment p, PaymentEventName name, long amount, string? key, string? pspReference = null)
     {
         var e = new PaymentEvent(p.Msn, p.Reference, pspReference ?? NextPspReference(), name, p.Of(amount), clock.GetUtcNow(), key, true);

@@ -24,10 +24,13 @@ public sealed class WebhookDispatcher(
         public bool Running;
     }
 
-    private sealed record QueuedDelivery(WebhookDelivery Delivery, byte[] Body, TimeSpan Delay, bool Duplicate)
+    private sealed record QueuedDelivery(WebhookDelivery Delivery, byte[] Body, TimeSpan Delay, bool Duplicate, int LostAttempts, bool RetriesKeepFirstDate)
     {
         public bool Reorder { get; set; }
     }
+
+    /// <summary>The error recorded for an attempt a <see cref="WebhookFaultRule.LostAttempts"/> fault swallowed.</summary>
+    public const string LostByFault = "Lost on the way by fault";
 
     private readonly Dictionary<(Guid Registration, string Msn, string Reference), Lane> _lanes = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -55,7 +58,7 @@ public sealed class WebhookDispatcher(
             var lane = LaneFor(registration.Id, paymentEvent.Msn, paymentEvent.Reference);
             lock (lane)
             {
-                lane.Items.AddLast(new QueuedDelivery(delivery, body, chaos.Delay, chaos.Duplicate) { Reorder = chaos.Reorder });
+                lane.Items.AddLast(new QueuedDelivery(delivery, body, chaos.Delay, chaos.Duplicate, chaos.LostAttempts, chaos.RetriesKeepFirstDate) { Reorder = chaos.Reorder });
                 if (lane.Running) continue;
                 lane.Running = true;
             }
@@ -97,12 +100,12 @@ public sealed class WebhookDispatcher(
             try
             {
                 if (head.Delay > TimeSpan.Zero) await Task.Delay(head.Delay, _stopping.Token);
-                await DeliverUntilAcknowledged(head.Delivery, head.Body, registration);
+                await DeliverUntilAcknowledged(head.Delivery, head.Body, registration, head.LostAttempts, head.RetriesKeepFirstDate);
                 if (head.Duplicate)
                 {
                     var copy = NewDelivery(registration, head.Delivery, head.Body);
                     log.Add(copy);
-                    await DeliverUntilAcknowledged(copy, head.Body, registration);
+                    await DeliverUntilAcknowledged(copy, head.Body, registration, 0, head.RetriesKeepFirstDate);
                 }
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -117,9 +120,13 @@ public sealed class WebhookDispatcher(
         }
     }
 
-    private async Task DeliverUntilAcknowledged(WebhookDelivery delivery, byte[] body, WebhookRegistration registration)
+    /// <param name="lostAttempts">Fault: this many first attempts never reach the receiver.</param>
+    /// <param name="retriesKeepFirstDate">Fault: every attempt is dated (and signed) as the first one was.</param>
+    private async Task DeliverUntilAcknowledged(
+        WebhookDelivery delivery, byte[] body, WebhookRegistration registration, int lostAttempts, bool retriesKeepFirstDate)
     {
         var settings = options.Value.Webhooks;
+        DateTimeOffset? firstAttemptAt = null;
         for (var attempt = 1; attempt <= settings.MaxAttempts; attempt++)
         {
             if (registry.Find(registration.Id) is null)
@@ -127,7 +134,12 @@ public sealed class WebhookDispatcher(
                 log.Update(delivery, d => d.Status = DeliveryStatus.Cancelled);
                 return;
             }
-            var result = await Send(registration, body, settings.TimeoutSeconds);
+            // x-ms-date uses the unshifted clock: receivers check it against their own clock, which /_sim/clock/advance does not move.
+            var sentAt = retriesKeepFirstDate && firstAttemptAt is { } first ? first : clock.UnshiftedUtcNow();
+            firstAttemptAt ??= sentAt;
+            var result = attempt <= lostAttempts
+                ? new DeliveryAttempt(sentAt, null, LostByFault, 0)
+                : await Send(registration, body, settings.TimeoutSeconds, sentAt);
             log.Update(delivery, d =>
             {
                 d.Attempts.Add(result);
@@ -142,11 +154,11 @@ public sealed class WebhookDispatcher(
         logger.LogWarning("Webhook {EventType} for {Reference} abandoned after {Attempts} attempts", delivery.EventType, delivery.Reference, settings.MaxAttempts);
     }
 
-    private async Task<DeliveryAttempt> Send(WebhookRegistration registration, byte[] body, double timeoutSeconds)
+    /// <param name="signedAt">The x-ms-date to sign with: now, or the first attempt's date when retries keep it.</param>
+    private async Task<DeliveryAttempt> Send(WebhookRegistration registration, byte[] body, double timeoutSeconds, DateTimeOffset signedAt)
     {
-        // x-ms-date uses the unshifted clock: receivers check it against their own clock, which /_sim/clock/advance does not move.
         var sentAt = clock.UnshiftedUtcNow();
-        var signature = WebhookSigner.Sign(registration.Url, body, registration.Secret, sentAt);
+        var signature = WebhookSigner.Sign(registration.Url, body, registration.Secret, signedAt);
         using var request = new HttpRequestMessage(HttpMethod.Post, registration.Url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation("x-ms-date", signature.Date);

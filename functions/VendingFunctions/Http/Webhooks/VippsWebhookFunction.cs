@@ -15,7 +15,8 @@ public sealed class VippsWebhookFunction(HttpApi api, WebhookReceiver webhooks, 
         api.RunAsync(request, cancellationToken, async ct =>
         {
             var webhook = await webhooks.ReceiveAsync(request, ct);
-            var outcome = await sales.RecordWebhookAsync(webhook.MerchantId, webhook.Event, ct);
+            // A stale-dated webhook was answered by polling Vipps (WebhookReceiver); its body is not recorded.
+            var outcome = webhook.PolledInstead ?? await sales.RecordWebhookAsync(webhook.MerchantId, webhook.Event, ct);
             return ApiResult.Json(StatusCodes.Status200OK, new WebhookAcknowledgement(outcome));
         });
 }
