@@ -145,9 +145,11 @@ public sealed class SaleCommandProcessor(
         _ => throw new InvalidOperationException($"Unknown operation kind {operation.Kind}."),
     };
 
-    /// <summary>Transient, or credentials refused (a rotated subscription key, an outage of the token service): not "no".</summary>
+    /// <summary>Transient, or credentials refused (a rotated subscription key, an outage of the token service): not "no".
+    /// A 409 for our key cannot be "same key, different body" (an operation's amount and key are fixed together), so
+    /// it means the key's first request is still in progress at Vipps: not an answer yet either.
     private static bool IsRetryable(VippsApiException exception) =>
-        exception.IsTransient || exception.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
+        exception.IsTransient || exception.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.Conflict;
 
     private async Task RetryLaterAsync(Sale sale, SaleOperation operation, SaleCommand command, VippsApiException exception, CancellationToken cancellationToken)
     {
@@ -158,16 +160,24 @@ public sealed class SaleCommandProcessor(
             return;
         }
 
-        await DeferAsync(sale, operation, command, SaleService.FailureCode(exception), exception, cancellationToken);
+        await DeferAsync(sale, operation, command, SaleService.FailureCode(exception), exception, cancellationToken, RetryDeadline(sale, operation));
     }
 
     /// <summary>Records the next attempt on the operation first, then enqueues it: the reconciler sees the chain is
     /// alive until that time, and a chain that lost the race (another chain moved the attempt on) stops here.</summary>
-    private async Task DeferAsync(Sale sale, SaleOperation operation, SaleCommand command, string reason, Exception? exception, CancellationToken cancellationToken)
+    private async Task DeferAsync(Sale sale, SaleOperation operation, SaleCommand command, string reason, VippsApiException? exception,
+        CancellationToken cancellationToken, DateTimeOffset? notAfter = null)
     {
         var attempt = Math.Max(command.Attempt, operation.Attempt) + 1;
+        var now = time.GetUtcNow();
         var delay = Backoff(attempt);
-        var result = await recorder.RecordAsync(sale.Reference, new CommandDeferred(operation.Id, attempt, time.GetUtcNow() + delay, reason), null, cancellationToken);
+        if (notAfter is { } deadline && now + delay > deadline)
+        {
+            // The last attempt runs when the window closes, so the conclusion (ask Vipps, then release) is not late.
+            delay = deadline > now ? deadline - now : TimeSpan.Zero;
+        }
+
+        var result = await recorder.RecordAsync(sale.Reference, new CommandDeferred(operation.Id, attempt, now + delay, reason, exception?.TraceId), null, cancellationToken);
         if (result.Outcome != TransitionOutcome.Recorded)
         {
             logger.LogInformation("Sale {Reference}: {OperationId} moved on meanwhile; this chain stops", sale.Reference, operation.Id);
@@ -182,14 +192,14 @@ public sealed class SaleCommandProcessor(
     private async Task NotNowAsync(Sale sale, SaleOperation operation, SaleCommand command, VippsApiException exception, CancellationToken cancellationToken)
     {
         var next = time.GetUtcNow() + Backoff(command.Attempt + 1);
-        var result = await recorder.RecordAsync(sale.Reference, new CommandNotNow(operation.Id, SaleService.FailureCode(exception), next), null, cancellationToken);
+        var result = await recorder.RecordAsync(sale.Reference, new CommandNotNow(operation.Id, SaleService.FailureCode(exception), next, exception.TraceId), null, cancellationToken);
         logger.LogWarning(exception, "Sale {Reference}: {OperationId} answered {Code} (not now); issued again under a new key; sale {State}",
             sale.Reference, operation.Id, exception.ErrorCode, result.Sale?.State);
     }
 
     /// <summary>Before a failure is recorded, Vipps is asked whether the operation happened: an unclear answer
     /// (a lost response, then a refused retry) must not leave money moved at Vipps and "failed" in our books.</summary>
-    private async Task ConcludeFailureAsync(Sale sale, SaleOperation operation, SaleCommand command, string code, int? vippsErrorCode, Exception exception, CancellationToken cancellationToken)
+    private async Task ConcludeFailureAsync(Sale sale, SaleOperation operation, SaleCommand command, string code, int? vippsErrorCode, VippsApiException exception, CancellationToken cancellationToken)
     {
         switch (await FoundAtVippsAsync(sale, operation, cancellationToken))
         {
@@ -201,7 +211,7 @@ public sealed class SaleCommandProcessor(
                 return;
         }
 
-        var result = await recorder.RecordAsync(sale.Reference, new CommandFailed(operation.Id, code, vippsErrorCode), null, cancellationToken);
+        var result = await recorder.RecordAsync(sale.Reference, new CommandFailed(operation.Id, code, vippsErrorCode, exception.TraceId), null, cancellationToken);
         if (result.Sale?.State == SaleState.Failed)
         {
             logger.LogError(exception, "Sale {Reference}: {OperationId} {Kind} refused permanently ({Code}); sale Failed, operator action needed",

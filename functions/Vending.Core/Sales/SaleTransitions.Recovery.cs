@@ -17,7 +17,7 @@ public static partial class SaleTransitions
 
         var later = operation with { Attempt = deferred.Attempt, NextAttemptAt = deferred.NextAttemptAt, LastError = deferred.Reason };
         return Record(sale, Replace(sale, later), now, "command_retry",
-            $"{operation.Id} not done ({deferred.Reason}); attempt {deferred.Attempt} at {deferred.NextAttemptAt:O}, same key");
+            $"{operation.Id} not done ({deferred.Reason}{Trace(deferred.TraceId)}); attempt {deferred.Attempt} at {deferred.NextAttemptAt:O}, same key");
     }
 
     private static SaleDecision OnCommandNotNow(Sale sale, CommandNotNow notNow, DateTimeOffset now)
@@ -31,7 +31,7 @@ public static partial class SaleTransitions
             && existing.FailureCode is { } code && code.StartsWith(NotNowPrefix, StringComparison.Ordinal));
         if (reissued >= MaxNotNowReissues)
         {
-            return OnCommandFailed(sale, new CommandFailed(operation.Id, notNow.Code, null), now);
+            return OnCommandFailed(sale, new CommandFailed(operation.Id, notNow.Code, null, notNow.TraceId), now);
         }
 
         // The old key's outcome stays on its operation (and in history); the new operation has its own key.
@@ -39,7 +39,7 @@ public static partial class SaleTransitions
         var again = NewOperation(closed, operation.Kind, operation.Amount, now) with { NextAttemptAt = notNow.NextAttemptAt };
         var after = closed with { State = SaleState.Settling, Operations = [.. closed.Operations, again] };
         return Record(sale, after, now, "command_not_now",
-            $"{operation.Id} answered {notNow.Code} (not now; a 4xx stays 4xx for its key): issued again as {again.Id} at {notNow.NextAttemptAt:O}", [again]);
+            $"{operation.Id} answered {notNow.Code}{Trace(notNow.TraceId)} (not now; a 4xx stays 4xx for its key): issued again as {again.Id} at {notNow.NextAttemptAt:O}", [again]);
     }
 
     /// <summary>Marks an operation closed by a "not now" answer and re-issued, so it never counts as a refusal.</summary>

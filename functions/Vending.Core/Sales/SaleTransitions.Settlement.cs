@@ -136,7 +136,7 @@ public static partial class SaleTransitions
                 }
                 : withFailure;
             var (after, commands, finalTransition) = Settle(authorized, now);
-            return Record(sale, after, now, "command_failed", $"{operation.Id} refused: {failed.Code}", commands, finalTransition);
+            return Record(sale, after, now, "command_failed", $"{operation.Id} refused: {failed.Code}{Trace(failed.TraceId)}", commands, finalTransition);
         }
 
         if (operation.Kind == OperationKind.Capture)
@@ -145,11 +145,11 @@ public static partial class SaleTransitions
             // reserved; the sale then ends Failed with the code (delivered, not charged) for an operator.
             var (after, commands, finalTransition) = Settle(withFailure with { FailureCode = failed.Code }, now);
             return Record(sale, after, now, "command_failed",
-                $"{operation.Id} refused permanently: {failed.Code}; releasing what is still reserved", commands, finalTransition);
+                $"{operation.Id} refused permanently: {failed.Code}{Trace(failed.TraceId)}; releasing what is still reserved", commands, finalTransition);
         }
 
         var failedSale = withFailure with { State = SaleState.Failed, FailureCode = failed.Code };
-        return Record(sale, failedSale, now, "command_failed", $"{operation.Id} refused permanently: {failed.Code}", null,
+        return Record(sale, failedSale, now, "command_failed", $"{operation.Id} refused permanently: {failed.Code}{Trace(failed.TraceId)}", null,
             sale.State == SaleState.Failed ? null : "failed");
     }
 

@@ -44,6 +44,9 @@ public static partial class SaleTransitions
     /// <summary>The stable idempotency key of one of the sale's operations (and of its create: operation "create").</summary>
     public static string IdempotencyKey(string reference, string operationId) => IdempotencyKeys.For(reference, operationId);
 
+    /// <summary>" (Vipps trace id X)" for a history line, or nothing.</summary>
+    private static string Trace(string? traceId) => traceId is null ? "" : $" (Vipps trace id {traceId})";
+
     private static SaleDecision Ignore(Sale sale) => new(DecisionKind.Ignore, sale, null, [], [], null);
 
     private static SaleDecision Refuse(Sale sale, int status, string code, string message, string? field = null) =>

@@ -86,7 +86,7 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
         var (_, reference, capture) = await DeliveredSaleAsync();
         var key = IdempotencyKeys.For(reference, capture.OperationId);
         _core.Vipps.Setup(v => v.CaptureAsync(It.IsAny<string>(), reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new VippsApiException(HttpStatusCode.Conflict, 4010, "Idempotency conflict"));
+            .ThrowsAsync(new VippsApiException(HttpStatusCode.BadRequest, 6200, "Cannot be captured"));
         _core.Vipps.Setup(v => v.GetPaymentEventsAsync("vippsno", reference, It.IsAny<CancellationToken>()))
             .ReturnsAsync([CoreHarness.Event(reference, "AUTHORIZED"), CoreHarness.Event(reference, "CAPTURED", 8000, "psp-cap", key)]);
 
@@ -194,6 +194,54 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
         Assert.Equal((SaleState.Captured, 8000L), (sale.State, sale.CapturedAmount));
         Assert.Equal([IdempotencyKeys.For(reference, capture.OperationId), IdempotencyKeys.For(reference, again.OperationId)], keys);
         Assert.Equal("not_now:vipps_6280", sale.FindOperation(capture.OperationId)!.FailureCode);
+    }
+
+    [Fact]
+    public async Task A_409_for_our_own_key_means_in_progress_and_is_retried_not_concluded()
+    {
+        var (_, reference, capture) = await DeliveredSaleAsync();
+        _core.Vipps.Setup(v => v.CaptureAsync(It.IsAny<string>(), reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new VippsApiException(HttpStatusCode.Conflict, 4020, "Idempotency key in use by a request in progress"));
+
+        await _core.Processor.ProcessAsync(capture.ToJson(), 1, default);
+
+        Assert.Equal(OperationStatus.Pending, (await _core.SaleAsync(reference)).FindOperation(capture.OperationId)!.Status);
+        Assert.Equal(1, Assert.Single(_core.Queue.Sent).Command.Attempt);
+        _core.Vipps.Verify(v => v.GetPaymentEventsAsync(It.IsAny<string>(), reference, It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task Vipps_trace_id_of_a_refusal_is_kept_in_the_sale_history()
+    {
+        var (_, reference, capture) = await DeliveredSaleAsync();
+        _core.Vipps.Setup(v => v.CaptureAsync(It.IsAny<string>(), reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new VippsApiException(HttpStatusCode.BadRequest, 6100, "Capture period expired", traceId: "trace-6100-abc"));
+        _core.Vipps.Setup(v => v.GetPaymentAsync("vippsno", reference, It.IsAny<CancellationToken>())).ReturnsAsync(Details(reference, captured: 0));
+
+        await _core.Processor.ProcessAsync(capture.ToJson(), 1, default);
+
+        var history = await _core.Store.GetHistoryAsync(reference, default);
+        Assert.Contains(history, entry => entry.Type == "command_failed" && entry.Detail.Contains("trace-6100-abc", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_last_retry_runs_when_the_window_closes_not_a_full_backoff_later()
+    {
+        var options = new Vending.Core.VendingOptions { PublicBaseUrl = new Uri("http://127.0.0.1:7072"), CommandRetryWindowSeconds = 12, CommandRetryBaseMilliseconds = 10_000 };
+        var core = new CoreHarness(azurite, options);
+        var machine = CoreHarness.Machine();
+        var reference = (await core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale.Reference;
+        await core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "AUTHORIZED"), default);
+        await core.Service.ReportVendAsync(machine.MachineId, reference, new VendReport(VendOutcome.Delivered, null), default);
+        var capture = Assert.Single(core.Queue.Sent).Command;
+        core.Queue.Sent.Clear();
+        core.Vipps.Setup(v => v.CaptureAsync(It.IsAny<string>(), reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new VippsApiException(HttpStatusCode.ServiceUnavailable, null, "down"));
+
+        core.Time.Advance(TimeSpan.FromSeconds(5));
+        await core.Processor.ProcessAsync(capture.ToJson(), 1, default);
+
+        Assert.Equal(TimeSpan.FromSeconds(7), Assert.Single(core.Queue.Sent).Delay);
     }
 
     private static PaymentDetails Details(string reference, long captured) =>
