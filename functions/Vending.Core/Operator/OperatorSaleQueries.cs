@@ -44,6 +44,9 @@ public sealed partial class OperatorSaleQueries(
     TimeProvider time) : IOperatorSaleQueries
 {
     public const int MaxPageSize = 100;
+
+    /// <summary>At most this many pages of <c>Vending:ReconcileBatchSize</c> open sales per report.</summary>
+    public const int MaxOpenSalePages = 20;
     private const string ListingPrefix = "t-";
 
     public async Task<SalePage> ListAsync(SalesQuery query, CancellationToken cancellationToken)
@@ -82,13 +85,28 @@ public sealed partial class OperatorSaleQueries(
         var settings = options.Value;
         var items = new Dictionary<string, ReconciliationItem>(StringComparer.Ordinal);
 
-        var open = await openSales.ListAsync(settings.ReconcileBatchSize, cancellationToken);
-        foreach (var sale in (await Task.WhenAll(open.Select(entry => store.GetAsync(entry.Reference, cancellationToken)))).OfType<Sale>())
+        // Every open sale, page by page (the list is the reconciler's work list, not a scan of Sales), bounded so one
+        // report stays cheap even when the list is long.
+        var openCount = 0;
+        string? after = null;
+        for (var page = 0; page < MaxOpenSalePages; page++)
         {
-            if (Reason(sale, now, settings) is { } reason)
+            var open = await openSales.ListAsync(settings.ReconcileBatchSize, after, cancellationToken);
+            openCount += open.Count;
+            foreach (var sale in (await Task.WhenAll(open.Select(entry => store.GetAsync(entry.Reference, cancellationToken)))).OfType<Sale>())
             {
-                items[sale.Reference] = Item(sale, reason);
+                if (Reason(sale, now, settings) is { } reason)
+                {
+                    items[sale.Reference] = Item(sale, reason);
+                }
             }
+
+            if (open.Count < settings.ReconcileBatchSize)
+            {
+                break;
+            }
+
+            after = open[^1].Reference;
         }
 
         var examined = 0;
@@ -118,7 +136,7 @@ public sealed partial class OperatorSaleQueries(
         }
 
         var ordered = items.Values.OrderByDescending(item => item.CreatedAt).ToList();
-        return new ReconciliationReport(now, open.Count, examined, ordered);
+        return new ReconciliationReport(now, openCount, examined, ordered);
     }
 
     /// <summary>Why a sale has not converged, or null when it is fine (final, or still within its deadlines).</summary>
