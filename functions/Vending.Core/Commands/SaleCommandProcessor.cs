@@ -233,7 +233,12 @@ public sealed class SaleCommandProcessor(
             var events = await vipps.GetPaymentEventsAsync(sale.MerchantId, sale.Reference, cancellationToken) ?? [];
             if (events.FirstOrDefault(e => e.Success && e.IdempotencyKey == operation.IdempotencyKey) is { } ours)
             {
-                await ingest.RecordAsync(ours, cancellationToken);
+                if (await ingest.RecordAsync(ours, cancellationToken) is not { Outcome: TransitionOutcome.Recorded })
+                {
+                    // The event was seen before (its dedupe row exists) without completing this operation: record it directly.
+                    await recorder.RecordAsync(sale.Reference, new CommandSucceeded(operation.Id, null), null, cancellationToken);
+                }
+
                 logger.LogWarning("Sale {Reference}: {OperationId} looked failed but Vipps' event log shows {EventName} with our key; recorded as done",
                     sale.Reference, operation.Id, ours.Name);
                 return true;

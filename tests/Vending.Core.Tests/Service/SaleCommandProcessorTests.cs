@@ -98,6 +98,24 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Our_key_in_the_event_log_completes_the_operation_even_when_that_event_was_seen_before()
+    {
+        var (_, reference, capture) = await DeliveredSaleAsync();
+        var key = IdempotencyKeys.For(reference, capture.OperationId);
+        // The event's dedupe row exists already (seen once, without completing this operation).
+        await _core.Recorder.RecordAsync(reference, new DivergenceObserved("seen"), Vending.Core.Storage.SaleEntities.WebhookRowKey("CAPTURED", "psp-cap"), default);
+        _core.Vipps.Setup(v => v.CaptureAsync(It.IsAny<string>(), reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new VippsApiException(HttpStatusCode.BadRequest, 6200, "Cannot be captured"));
+        _core.Vipps.Setup(v => v.GetPaymentEventsAsync("vippsno", reference, It.IsAny<CancellationToken>()))
+            .ReturnsAsync([CoreHarness.Event(reference, "CAPTURED", 8000, "psp-cap", key)]);
+
+        await _core.Processor.ProcessAsync(capture.ToJson(), 1, default);
+
+        var sale = await _core.SaleAsync(reference);
+        Assert.Equal((SaleState.Captured, 8000L), (sale.State, sale.CapturedAmount));
+    }
+
+    [Fact]
     public async Task A_refused_capture_that_Vipps_aggregate_shows_done_is_recorded_as_captured()
     {
         var (_, reference, capture) = await DeliveredSaleAsync();
