@@ -63,12 +63,53 @@ public sealed class InvariantsTests
     }
 
     [Fact]
-    public void An_unreleased_remainder_is_named()
+    public void An_unreleased_remainder_is_reserved_money_at_rest()
     {
         var sale = Delivered();
         sale.DeliveredAmount = 3500;
 
-        var violations = Invariants.Check(Observe(sale, Row("Captured", captured: 3500, delivered: 3500), Payment(authorized: 7900, captured: 3500, cancelled: 0)));
+        var violation = Assert.Single(Invariants.Check(Observe(sale, Row("Captured", captured: 3500, delivered: 3500), Payment(authorized: 7900, captured: 3500, cancelled: 0))));
+
+        Assert.Equal(("no-reserved-at-rest", Reference), (violation.Rule, violation.Sale));
+        Assert.Contains("4400 reserved", violation.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Failed")]
+    [InlineData("Expired")]
+    [InlineData("Cancelled")]
+    public void A_final_sale_whose_reservation_vipps_still_holds_is_named(string state)
+    {
+        var sale = Delivered();
+        sale.VendAccepted = false;
+        sale.DeliveredAmount = 0;
+
+        var violation = Assert.Single(Invariants.Check(Observe(sale, Row(state), Payment(authorized: 7900))));
+
+        Assert.Equal(("no-reserved-at-rest", Reference), (violation.Rule, violation.Sale));
+        Assert.Contains($"final state {state}", violation.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sale_still_open_may_hold_its_reservation()
+    {
+        var sale = Delivered();
+        sale.VendAccepted = false;
+        sale.DeliveredAmount = 0;
+
+        var violations = Invariants.Check(Observe(sale, Row("Authorized"), Payment(authorized: 7900)));
+
+        Assert.DoesNotContain(violations, v => v.Rule == "no-reserved-at-rest");
+        Assert.Contains(violations, v => v.Rule == "final-in-time");
+    }
+
+    [Fact]
+    public void Releasing_more_than_the_remainder_is_named()
+    {
+        var sale = Delivered();
+        sale.DeliveredAmount = 3500;
+
+        var violations = Invariants.Check(Observe(sale, Row("Captured", captured: 3500, cancelled: 7900, delivered: 3500), Payment(authorized: 7900, captured: 3500, cancelled: 7900)));
 
         Assert.Equal("cancelled-is-remainder", Assert.Single(violations).Rule);
     }

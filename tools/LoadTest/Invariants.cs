@@ -147,9 +147,17 @@ public static class Invariants
             Fail("single-capture", $"{payment.SuccessfulCaptures} capture operations succeeded at Vipps (at most one allowed)");
         }
 
-        if (authorized > 0 && IsSettled(row) && cancelled != authorized - captured)
+        // No final state may hold the customer's money reserved: whatever our books say, Vipps must have captured or
+        // released all of it (a late AUTHORIZED after expiry, a failed capture, a dead capture-at-authorization machine).
+        var reserved = authorized - captured - cancelled;
+        if (FinalStates.Contains(row.State) && reserved > 0)
         {
-            Fail("cancelled-is-remainder", $"authorized {authorized}, captured {captured}, cancelled {cancelled}: the uncaptured remainder was not released");
+            Fail("no-reserved-at-rest",
+                $"final state {row.State} but Vipps still holds {reserved} reserved (authorized {authorized}, captured {captured}, cancelled {cancelled})");
+        }
+        else if (authorized > 0 && IsSettled(row) && cancelled != authorized - captured)
+        {
+            Fail("cancelled-is-remainder", $"authorized {authorized}, captured {captured}, cancelled {cancelled}: cancelled is not the uncaptured remainder");
         }
 
         // Our bookkeeping agrees with Vipps once settled.

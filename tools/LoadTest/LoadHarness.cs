@@ -5,6 +5,8 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
+using Vending.Core.Sales;
+using Vending.Core.Storage;
 using Vending.Testing;
 using VippsSimulator.Faults;
 using VippsSimulator.Hosting;
@@ -22,6 +24,9 @@ namespace LoadTest;
 public sealed class LoadHarness
 {
     private const string AuthorizedEvent = "epayments.payment.authorized.v1";
+
+    /// <summary>The backend's answer to a vend report after the deadline released the reservation.</summary>
+    public const string VendReportTooLate = "vend_report_too_late";
     private const string TimerSetting = "LocalRunner:TimerIntervalSeconds";
     private readonly LoadOptions _options;
     private readonly Action<string> _log;
@@ -142,8 +147,10 @@ public sealed class LoadHarness
             }).ToList();
             var progress = ProgressAsync(metrics, totalSales, driveStop.Token);
             var restart = _options.Faults ? RestartMidRunAsync(runner, metrics, totalSales, Task.WhenAll(driving), report, cancellationToken) : Task.CompletedTask;
+            var outage = _options.OutageSeconds > 0 ? OutageMidRunAsync(simulator, metrics, totalSales, Task.WhenAll(driving), report, cancellationToken) : Task.CompletedTask;
             await Task.WhenAll(driving);
             await restart;
+            await outage;
             await driveStop.CancelAsync();
             await progress;
             report.Run.DriveSeconds = driveClock.Elapsed.TotalSeconds;
@@ -188,6 +195,7 @@ public sealed class LoadHarness
         _log("Checking the invariants against Vipps' ledger and the Sales table ...");
         var observation = await ObserveAsync(tables, simulator, records, cancellationToken);
         report.Violations.AddRange(Invariants.Check(observation));
+        report.Vipps.InFlightConflicts = simulator.Pipeline.InFlightConflicts;
         await AddHistoriesAsync(report, tables, observation, cancellationToken);
         report.ReleaseAfterDeadline = await MeasureReleaseLagAsync(tables, records, cancellationToken);
         Summarize(report, records, observation);
@@ -538,6 +546,38 @@ public sealed class LoadHarness
         _log("Runner restarted.");
     }
 
+    /// <summary>Every Vipps command (capture, cancel, refund) answers 503 for <see cref="LoadOptions.OutageSeconds"/>, from the configured share of the drive.</summary>
+    private async Task OutageMidRunAsync(RunningSimulator simulator, DriveMetrics metrics, int totalSales, Task driving, LoadReport report, CancellationToken cancellationToken)
+    {
+        var threshold = (int)Math.Ceiling(totalSales * _options.OutageAtFraction);
+        while (metrics.Finished < threshold && !driving.IsCompleted)
+        {
+            await Task.Delay(100, cancellationToken);
+        }
+
+        if (driving.IsCompleted)
+        {
+            report.Notes.Add("the drive finished before the outage point; no Vipps outage happened");
+            return;
+        }
+
+        simulator.Faults.Add(OutageRules(_options.OutageSeconds));
+        report.Runner.OutageSeconds = _options.OutageSeconds;
+        report.Runner.OutageStartedAfterSales = metrics.Finished;
+        _log($"Vipps outage: capture, cancel and refund answer 503 for {_options.OutageSeconds} s (after {metrics.Finished} of {totalSales} sales) ...");
+    }
+
+    /// <summary>The simulator rules of a command outage: each ends by itself after <paramref name="seconds"/>.</summary>
+    internal static FaultSettings OutageRules(int seconds) => new()
+    {
+        Rules =
+        {
+            new FaultRule { Endpoint = "capture", Kind = FaultKind.Error, Status = 503, ForSeconds = seconds },
+            new FaultRule { Endpoint = "cancel", Kind = FaultKind.Error, Status = 503, ForSeconds = seconds },
+            new FaultRule { Endpoint = "refund", Kind = FaultKind.Error, Status = 503, ForSeconds = seconds },
+        },
+    };
+
     private async Task ProgressAsync(DriveMetrics metrics, int total, CancellationToken cancellationToken)
     {
         try
@@ -705,7 +745,7 @@ public sealed class LoadHarness
         return new Observation(records, stored, payments, dropped);
     }
 
-    private static void Summarize(LoadReport report, List<SaleRecord> records, Observation observation)
+    internal static void Summarize(LoadReport report, List<SaleRecord> records, Observation observation)
     {
         var rows = observation.Stored.ToDictionary(r => (r.MachineId, r.MachineSaleId));
         var sales = report.Sales;
@@ -727,6 +767,12 @@ public sealed class LoadHarness
         }
 
         sales.VendRefused = records.Count(r => r.VendRefusal is not null);
+        foreach (var late in records.Where(r => r.VendRefusalCode == VendReportTooLate && r.RefusedDeliveredAmount > 0))
+        {
+            sales.DeliveredNotCharged++;
+            sales.DeliveredNotChargedAmount[late.Currency] = sales.DeliveredNotChargedAmount.GetValueOrDefault(late.Currency) + late.RefusedDeliveredAmount;
+        }
+
         sales.OpenSaleWaits = records.Count(r => r.WaitedForOpenSale);
         sales.OpenSaleRetries = records.Sum(r => r.OpenSaleRetries);
         sales.CreatesAbandoned = records.Count(r => r.CreateAbandoned);
@@ -782,10 +828,9 @@ public sealed class LoadHarness
         foreach (var reference in references.Distinct(StringComparer.Ordinal).Take(10))
         {
             var lines = new List<string>();
-            await foreach (var row in tables.GetTableClient("Sales").QueryAsync<TableEntity>(
-                $"PartitionKey eq '{reference}' and RowKey ge 'h-' and RowKey lt 'h.'", cancellationToken: cancellationToken))
+            await foreach (var history in ReadHistoryAsync(tables, reference, cancellationToken))
             {
-                lines.Add($"{row.GetDateTimeOffset("Time"):HH:mm:ss.fff} {row.GetString("State"),-10} {row.GetString("Type")}: {row.GetString("Detail")}");
+                lines.Add($"{history.Time:HH:mm:ss.fff} {history.State,-10} {history.Type}: {history.Detail}");
             }
 
             var record = observation.Sales.FirstOrDefault(r => r.Reference == reference);
@@ -804,13 +849,12 @@ public sealed class LoadHarness
         foreach (var record in records.Where(r => r is { SawAuthorization: true, Reference: not null, CaptureAtAuthorization: false } && r.Scenario.Machine == MachineAction.Crash))
         {
             DateTimeOffset? authorized = null, released = null;
-            await foreach (var row in tables.GetTableClient("Sales").QueryAsync<TableEntity>(
-                $"PartitionKey eq '{record.Reference}' and RowKey ge 'h-' and RowKey lt 'h.'", cancellationToken: cancellationToken))
+            await foreach (var history in ReadHistoryAsync(tables, record.Reference!, cancellationToken))
             {
-                switch (row.GetString("Type"))
+                switch (history.Type)
                 {
-                    case "vipps_authorized": authorized ??= row.GetDateTimeOffset("Time"); break;
-                    case "vend_deadline_passed": released ??= row.GetDateTimeOffset("Time"); break;
+                    case "vipps_authorized": authorized ??= history.Time; break;
+                    case "vend_deadline_passed": released ??= history.Time; break;
                 }
             }
 
@@ -830,7 +874,7 @@ public sealed class LoadHarness
         var result = new List<StoredSale>();
         try
         {
-            await foreach (var entity in tables.GetTableClient("Sales").QueryAsync<TableEntity>("RowKey eq 'state'", cancellationToken: cancellationToken))
+            await foreach (var entity in tables.GetTableClient(TableNames.Sales).QueryAsync<TableEntity>($"RowKey eq '{SaleEntities.StateRowKey}'", cancellationToken: cancellationToken))
             {
                 result.Add(ToStoredSale(entity));
             }
@@ -844,41 +888,46 @@ public sealed class LoadHarness
 
     private static async Task<StoredSale?> ReadSaleAsync(TableServiceClient tables, string reference, CancellationToken cancellationToken)
     {
-        var response = await tables.GetTableClient("Sales").GetEntityIfExistsAsync<TableEntity>(reference, "state", cancellationToken: cancellationToken);
+        var response = await tables.GetTableClient(TableNames.Sales).GetEntityIfExistsAsync<TableEntity>(reference, SaleEntities.StateRowKey, cancellationToken: cancellationToken);
         return response.HasValue ? ToStoredSale(response.Value!) : null;
     }
 
     private static async Task<bool> IsOpenAsync(TableServiceClient tables, string reference, CancellationToken cancellationToken)
     {
-        var response = await tables.GetTableClient("OpenSales").GetEntityIfExistsAsync<TableEntity>("open", reference, cancellationToken: cancellationToken);
+        var response = await tables.GetTableClient(TableNames.OpenSales).GetEntityIfExistsAsync<TableEntity>(Vending.Core.Events.OutboxRows.OpenSalesPartition, reference, cancellationToken: cancellationToken);
         return response.HasValue;
     }
 
+    /// <summary>A sale's history rows, oldest first, through the core's own mapping.</summary>
+    private static async IAsyncEnumerable<SaleHistoryEntry> ReadHistoryAsync(
+        TableServiceClient tables, string reference, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {reference} and RowKey ge {SaleEntities.HistoryPrefix} and RowKey lt {TableKeys.RangeEnd(SaleEntities.HistoryPrefix)}");
+        await foreach (var row in tables.GetTableClient(TableNames.Sales).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            yield return SaleEntities.HistoryFromEntity(row);
+        }
+    }
+
+    /// <summary>Our state row, read through the core's own mapping (<c>SaleEntities.FromEntity</c>), not column names.</summary>
     internal static StoredSale ToStoredSale(TableEntity entity)
     {
-        long Int64(string name) => entity.TryGetValue(name, out var value) ? value switch { long l => l, int i => i, _ => 0 } : 0;
-        var pending = 0;
-        if (entity.GetString("Operations") is { Length: > 0 } operations)
-        {
-            using var json = JsonDocument.Parse(operations);
-            pending = json.RootElement.EnumerateArray().Count(o =>
-                o.EnumerateObject().Any(p => p.Name.Equals("status", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.String && p.Value.GetString() == "Pending"));
-        }
-
+        var sale = SaleEntities.FromEntity(entity);
         return new StoredSale(
-            entity.PartitionKey,
-            entity.GetString("MachineId") ?? "",
-            entity.GetString("MachineSaleId") ?? "",
-            entity.GetString("State") ?? "",
-            entity.GetString("CaptureMode") ?? "",
-            Int64("Amount"),
-            Int64("AuthorizedAmount"),
-            Int64("CapturedAmount"),
-            Int64("CancelledAmount"),
-            Int64("RefundedAmount"),
-            Int64("DeliveredAmount"),
-            pending,
-            entity.GetString("Vend") is { Length: > 0 });
+            sale.Reference,
+            sale.MachineId,
+            sale.MachineSaleId,
+            sale.State.ToString(),
+            sale.CaptureMode.ToString(),
+            sale.Amount,
+            sale.AuthorizedAmount,
+            sale.CapturedAmount,
+            sale.CancelledAmount,
+            sale.RefundedAmount,
+            sale.DeliveredAmount,
+            sale.Operations.Count(operation => operation.Status == OperationStatus.Pending),
+            sale.Vend is not null);
     }
 
     private static async Task<bool> WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, CancellationToken cancellationToken, TimeSpan? interval = null)

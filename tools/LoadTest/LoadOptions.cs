@@ -26,6 +26,15 @@ public sealed class LoadOptions
     /// <summary>Kill the runner process (SIGKILL) once this share of the sales has finished, then start it again. Only with <see cref="Faults"/>.</summary>
     public double RestartAtFraction { get; set; } = 0.4;
 
+    /// <summary>
+    /// A Vipps outage of the commands: every capture, cancel and refund answers 503 for this many seconds, starting
+    /// when <see cref="OutageAtFraction"/> of the sales have finished (a simulator rule with <c>ForSeconds</c>). 0: none.
+    /// </summary>
+    public int OutageSeconds { get; set; }
+
+    /// <summary>Share of the sales finished when the <see cref="OutageSeconds"/> outage begins.</summary>
+    public double OutageAtFraction { get; set; } = 0.5;
+
     /// <summary>How long the runner stays down before it is started again.</summary>
     public TimeSpan RestartDowntime { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -68,7 +77,7 @@ public sealed class LoadOptions
     public Action<string>? Log { get; set; } = Console.WriteLine;
 
     public const string Usage =
-        "Usage: dotnet run --project tools/LoadTest -c Release -- [--machines 50] [--sales 20] [--faults] [--seed N] [--json out.json]\n" +
+        "Usage: dotnet run --project tools/LoadTest -c Release -- [--machines 50] [--sales 20] [--faults] [--outage SECONDS] [--seed N] [--json out.json]\n" +
         "       [--burst 200] [--calibration 10] [--baseline-inserts 3000] [--expiry-seconds 8] [--vend-deadline-seconds 10]\n" +
         "       [--reconciler-seconds 2] [--converge-seconds 120] [--drop-rate 0.1] [--rotate-scenarios] [--no-storage-count]";
 
@@ -84,6 +93,7 @@ public sealed class LoadOptions
                 case "--machines": options.Machines = Int(); break;
                 case "--sales": options.SalesPerMachine = Int(); break;
                 case "--faults": options.Faults = true; break;
+                case "--outage": options.OutageSeconds = Int(); break;
                 case "--seed": options.Seed = Int(); break;
                 case "--json": options.JsonPath = Next(); break;
                 case "--burst": options.BurstSales = Int(); break;
@@ -104,6 +114,11 @@ public sealed class LoadOptions
         if (options.Machines is < 1 or > 500 || options.SalesPerMachine is < 1 or > 1000)
         {
             throw new ArgumentException("--machines must be 1..500 and --sales 1..1000.");
+        }
+
+        if (options.OutageSeconds is < 0 or > 3600)
+        {
+            throw new ArgumentException("--outage must be 0..3600 seconds.");
         }
 
         if (options.VendReportDeadlineSeconds < 10)

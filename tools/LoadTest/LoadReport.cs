@@ -25,6 +25,8 @@ public sealed class LoadReport
 
     public RunnerFigures Runner { get; set; } = new();
 
+    public VippsFigures Vipps { get; set; } = new();
+
     public AzuriteBaseline Azurite { get; set; } = new();
 
     public List<TargetResult> Targets { get; } = new();
@@ -58,10 +60,13 @@ public sealed class LoadReport
         var c = CultureInfo.InvariantCulture;
         Line($"== Load run: {Run.Machines} machines x {Run.SalesPerMachine} sales, faults {(Run.Faults ? "ON" : "off")}, seed {Run.Seed}");
         Line($"   machine: {Run.ProcessorCount} cores, {Run.Os}, .NET {Run.Runtime}; load average at start {Run.LoadAverageAtStart}, at end {Run.LoadAverageAtEnd}");
-        Line($"   drive {Run.DriveSeconds.ToString("F1", c)} s, converge {Run.ConvergeSeconds.ToString("F1", c)} s, whole run {Run.TotalSeconds.ToString("F1", c)} s; runner restarts: {Runner.Restarts}");
+        Line($"   drive {Run.DriveSeconds.ToString("F1", c)} s, converge {Run.ConvergeSeconds.ToString("F1", c)} s, whole run {Run.TotalSeconds.ToString("F1", c)} s; runner restarts: {Runner.Restarts}" +
+             (Runner.OutageStartedAfterSales is { } outageAfter ? $"; Vipps commands 503 for {Runner.OutageSeconds} s from sale {outageAfter}" : ""));
         Line();
         Line($"Sales: {Sales.Total} ({Sales.Final} final, {Sales.NotFinal} not final); by state: {Join(Sales.ByState)}");
         Line($"   scenarios: {Join(Sales.ByScenario)}");
+        Line($"   delivered but not charged (vend report refused as too late): {Sales.DeliveredNotCharged} sales, " +
+             (Sales.DeliveredNotChargedAmount.Count == 0 ? "nothing" : string.Join(", ", Sales.DeliveredNotChargedAmount.Select(kv => $"{kv.Key} {kv.Value.ToString(c)} minor units"))));
         Line($"   vend reports refused: {Sales.VendRefused}; creates abandoned: {Sales.CreatesAbandoned}; creates that waited for the machine's previous sale (409 open_sale_exists): {Sales.OpenSaleWaits}, retried {Sales.OpenSaleRetries} times at 1/s");
         Line();
         Line($"Approval -> machine long-poll answer: {ApprovalToMachine}");
@@ -85,6 +90,7 @@ public sealed class LoadReport
             Line($"Storage: not measured ({Storage.Why})");
         }
 
+        Line($"Vipps: {Vipps.InFlightConflicts} request(s) refused 409 because their idempotency key was still in flight (two callers on one operation)");
         Line($"Runner peak memory (VmHWM): {Mb(Runner.PeakMemoryBytes)}; peak RSS sampled {Mb(Runner.PeakRssBytes)}");
         Line($"Azurite raw single-entity inserts: {Azurite.SequentialPerSecond.ToString("F0", c)}/s sequential, " +
              $"{Azurite.ConcurrentPerSecond.ToString("F0", c)}/s with {Azurite.Concurrency} concurrent loops");
@@ -170,6 +176,12 @@ public sealed class SalesSummary
     public int Final { get; set; }
     public int NotFinal { get; set; }
     public int VendRefused { get; set; }
+
+    /// <summary>Vend reports refused as too late (<c>vend_report_too_late</c>) that said goods left the machine.</summary>
+    public int DeliveredNotCharged { get; set; }
+
+    /// <summary>The goods of <see cref="DeliveredNotCharged"/>, per currency (minor units).</summary>
+    public SortedDictionary<string, long> DeliveredNotChargedAmount { get; set; } = new(StringComparer.Ordinal);
     public int CreatesAbandoned { get; set; }
     public int OpenSaleWaits { get; set; }
     public int OpenSaleRetries { get; set; }
@@ -211,11 +223,22 @@ public sealed class StorageFigures
     public SortedDictionary<string, long> DriveByKind { get; set; } = new(StringComparer.Ordinal);
 }
 
+public sealed class VippsFigures
+{
+    /// <summary>Requests the simulator refused with 409 because the same idempotency key was still in flight: two chains working one operation at once.</summary>
+    public long InFlightConflicts { get; set; }
+}
+
 public sealed class RunnerFigures
 {
     public long? PeakMemoryBytes { get; set; }
     public long? PeakRssBytes { get; set; }
     public int Restarts { get; set; }
+
+    /// <summary>The Vipps command outage (<c>--outage</c>): how long, and after how many finished sales it began (null: none).</summary>
+    public int OutageSeconds { get; set; }
+
+    public int? OutageStartedAfterSales { get; set; }
 }
 
 public sealed class AzuriteBaseline

@@ -86,6 +86,10 @@ public sealed class SaleRecord
     public required bool CaptureAtAuthorization { get; init; }
     public required Scenario Scenario { get; init; }
     public required long Amount { get; init; }
+
+    /// <summary>ISO currency of <see cref="Amount"/> and every amount of this sale.</summary>
+    public string Currency { get; init; } = "";
+
     public string Phase { get; init; } = "drive";
 
     public string? Reference { get; set; }
@@ -116,6 +120,12 @@ public sealed class SaleRecord
 
     /// <summary>Goods left the machine but the report was refused (e.g. too late): a loss the product accepts, counted.</summary>
     public string? VendRefusal { get; set; }
+
+    /// <summary>The backend's code for the refusal (e.g. <c>vend_report_too_late</c>).</summary>
+    public string? VendRefusalCode { get; set; }
+
+    /// <summary>What the refused report said left the machine (minor units): delivered but not charged.</summary>
+    public long RefusedDeliveredAmount { get; set; }
 
     public string? Note { get; set; }
 }

@@ -82,6 +82,7 @@ public sealed class VirtualMachine(
         CaptureAtAuthorization = Profile.CaptureAtAuthorization,
         Scenario = scenario,
         Amount = SaleAmount(Profile.Currency),
+        Currency = Profile.Currency,
         Phase = phase,
     };
 
@@ -203,6 +204,8 @@ public sealed class VirtualMachine(
         else
         {
             record.VendRefusal = $"{answer.Status} {answer.Code}";
+            record.VendRefusalCode = answer.Code;
+            record.RefusedDeliveredAmount = delivered;
         }
     }
 
