@@ -10,6 +10,8 @@ public class ReconcilerTests(AzuriteFixture azurite)
 {
     private readonly CoreHarness _core = new(azurite);
 
+    private static readonly TimeSpan SaleCommandProcessorEarlyCap = Vending.Core.Commands.SaleCommandProcessor.EarlyMaxBackoff;
+
     private static PaymentDetails Details(string reference, string state, long captured = 0, long cancelled = 0) =>
         new(reference, state, new Amount("NOK", 8000),
             new Aggregate(new Amount("NOK", state == "AUTHORIZED" ? 8000 : 0), new Amount("NOK", cancelled), new Amount("NOK", captured), new Amount("NOK", 0)), "psp");
@@ -107,7 +109,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
         var first = Assert.Single(Mine(reference));
         _core.Queue.Sent.Clear();
 
-        // Attempts 1..6: the backoff grows past the stale time (5 s doubling: 160 s before attempt 6).
+        // Attempts 1..6: the backoff grows (5 s doubling, at most a minute in the first hour).
         var message = first;
         for (var attempt = 1; attempt <= 6; attempt++)
         {
@@ -119,7 +121,8 @@ public class ReconcilerTests(AzuriteFixture azurite)
 
         var operation = (await _core.SaleAsync(reference)).FindOperation(first.OperationId)!;
         Assert.Equal((6, "vipps_http_503"), (operation.Attempt, operation.LastError));
-        Assert.Equal(_core.Time.Now + TimeSpan.FromSeconds(160), operation.NextAttemptAt);
+        // 5 s doubling would be 160 s; in the operation's first hour the cap is a minute.
+        Assert.Equal(_core.Time.Now + SaleCommandProcessorEarlyCap, operation.NextAttemptAt);
 
         // Stale since it was enqueued, but its backoff is still running: no second chain.
         _core.Time.Advance(TimeSpan.FromSeconds(_core.Options.CommandStaleSeconds));

@@ -60,6 +60,7 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
         Assert.Equal(baseDelay, SaleCommandProcessor.Backoff(1, baseDelay));
         Assert.True(SaleCommandProcessor.Backoff(2, baseDelay) > SaleCommandProcessor.Backoff(1, baseDelay));
         Assert.Equal(SaleCommandProcessor.MaxBackoff, SaleCommandProcessor.Backoff(50, baseDelay));
+        Assert.Equal(SaleCommandProcessor.EarlyMaxBackoff, SaleCommandProcessor.Backoff(50, baseDelay, SaleCommandProcessor.EarlyMaxBackoff));
         await Task.CompletedTask;
     }
 
@@ -212,6 +213,26 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
         Assert.Equal((SaleState.Captured, 8000L), (sale.State, sale.CapturedAmount));
         Assert.Equal([IdempotencyKeys.For(reference, capture.OperationId), IdempotencyKeys.For(reference, again.OperationId)], keys);
         Assert.Equal("not_now:vipps_6280", sale.FindOperation(capture.OperationId)!.FailureCode);
+    }
+
+    [Fact]
+    public async Task A_chain_superseded_while_its_call_was_in_flight_stops_instead_of_taking_over()
+    {
+        var (_, reference, capture) = await DeliveredSaleAsync();
+        _core.Vipps.Setup(v => v.CaptureAsync(It.IsAny<string>(), reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Callback(() =>
+            {
+                // While this call is at Vipps, the reconciler starts chain 1 (it thought this one lost).
+                _core.Recorder.RecordAsync(reference, new CommandReenqueued(capture.OperationId), null, default).GetAwaiter().GetResult();
+            })
+            .ThrowsAsync(new VippsApiException(HttpStatusCode.ServiceUnavailable, null, "down"));
+
+        await _core.Processor.ProcessAsync(capture.ToJson(), 1, default);
+
+        // Only the reconciler's message (attempt 1) is queued; chain 0 did not enqueue an attempt of its own.
+        var queued = Assert.Single(_core.Queue.Sent).Command;
+        Assert.Equal(1, queued.Attempt);
+        Assert.Equal(1, (await _core.SaleAsync(reference)).FindOperation(capture.OperationId)!.Attempt);
     }
 
     [Fact]
