@@ -26,6 +26,8 @@ public sealed partial class AppSettingsTests(CompiledTemplate template)
         ["Vending:CommandStaleSeconds"] = "reconciler tuning, default 120 s in VendingOptions (docs/core.md)",
         ["Vending:ReconcileBatchSize"] = "reconciler tuning, default 500 in VendingOptions (docs/core.md)",
         ["Vending:ReconcileParallelism"] = "reconciler tuning, default 8 in VendingOptions (docs/core.md)",
+        ["Vending:CommandRetryWindowSeconds"] = "command retry window, default 14 days in VendingOptions: Vipps' shortest capture deadline (docs/core.md)",
+        ["Vending:CommandRetryBaseMilliseconds"] = "command backoff tuning, default 5000 ms in VendingOptions (docs/core.md)",
         ["Vending:KeyVaultUri"] = "optional: the webhook-registration store in Key Vault needs write access the app identity deliberately lacks; ops store the secret (docs/deploy.md, docs/operator.md), and without it secrets go to table WebhookRegistrations",
         ["Events:SweepBatchSize"] = "outbox sweep tuning, default 100 in PaymentEventsOptions (docs/events.md)",
         ["LocalRunner:FunctionKey"] = "read by tools/LocalRunner only; in Azure the Functions host issues and checks its own keys",
