@@ -1,15 +1,15 @@
+global using ApiAnswer = Vending.Stack.Clients.ApiAnswer;
+global using MachineClient = Vending.Stack.Clients.MachineApiClient;
+global using ProvisionedMachine = Vending.Stack.Clients.ProvisionedMachine;
+global using SaleLine = Vending.Stack.Clients.SaleLine;
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using LocalRunner;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Vending.Testing;
-using Vending.Vipps;
-using Vending.Vipps.Webhooks;
+using Vending.Stack;
+using Vending.Stack.Clients;
+using Vending.Stack.Instances;
 using VendingFunctions.Tests.Contract;
 using VippsSimulator.Hosting;
 
@@ -24,6 +24,12 @@ public sealed class ProductStackOptions
     /// <summary>Interval of every timer (reconciler + outbox sweep) instead of its schedule.</summary>
     public int TimerIntervalSeconds { get; init; } = 1;
 
+    /// <summary>Instances of the Function App over the same storage, round robin behind one front when more than one.</summary>
+    public int Instances { get; init; } = 1;
+
+    /// <summary>How webhooks are registered: through <c>webhooks/ensure</c> (default) or by hand with the secret configured.</summary>
+    public WebhookSetup Webhooks { get; init; } = WebhookSetup.Ensure;
+
     /// <summary>Extra simulator settings (keys like <c>Simulator:PaymentExpirySeconds</c>), over the fixture's.</summary>
     public Dictionary<string, string?> SimulatorSettings { get; init; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -35,22 +41,19 @@ public sealed class ProductStackOptions
 }
 
 /// <summary>
-/// The whole product on loopback, wired as <c>tools/DevStack</c> wires it: a real Azurite, the Vipps simulator on
-/// real Kestrel, webhook registrations made before the runner starts (their secrets go into
-/// <c>Vipps:Merchants:{id}:WebhookSecret</c>), and the local runner (the Function App's own HTTP, queue and timer
-/// functions) on real Kestrel. Use as <c>IClassFixture&lt;ProductStack&gt;</c> (one stack per test class, unique
-/// machine ids per test) or <c>await using var stack = await ProductStack.StartAsync(options)</c>.
+/// The whole product on loopback for the end-to-end tests: the stack library (<see cref="VendingStack"/>, profile
+/// <see cref="StackProfile.EndToEnd"/>) plus what tests need around it: captured logs, a recorder of every answer
+/// (checked against docs/openapi.yaml on dispose), the event sink, and waits on conditions. Use as
+/// <c>IClassFixture&lt;ProductStack&gt;</c> (one stack per test class, unique machine ids per test) or
+/// <c>await using var stack = await ProductStack.StartAsync(options)</c>.
 /// </summary>
 public class ProductStack : IAsyncLifetime, IAsyncDisposable
 {
     public const string FunctionKey = "e2e-function-key";
 
     private readonly ProductStackOptions _options;
-    private readonly ConcurrentBag<string> _secrets = new();
-    private Azurite? _azurite;
-    private LocalRunnerApp? _runner;
-    private string? _hostJsonPath;
-    private LocalRunnerStartOptions? _runnerOptions;
+    private VendingStack? _stack;
+    private OperatorApiClient? _operator;
 
     public ProductStack()
         : this(new ProductStackOptions())
@@ -78,31 +81,36 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
         return stack;
     }
 
-    /// <summary>The runner's base address, e.g. <c>http://127.0.0.1:41234/</c> (same port across <see cref="RestartRunnerAsync"/>).</summary>
-    public Uri RunnerUrl { get; private set; } = null!;
+    /// <summary>The stack underneath (instances, front, storage).</summary>
+    public VendingStack Stack => _stack ?? throw new InvalidOperationException("The stack is not started.");
 
-    /// <summary>The running runner (its <c>Services</c> change on restart).</summary>
-    public LocalRunnerApp Runner => _runner ?? throw new InvalidOperationException("The runner is stopped.");
+    /// <summary>The app's base address, e.g. <c>http://127.0.0.1:41234/</c>: the instance, or the front before several
+    /// (the same across <see cref="RestartRunnerAsync"/>).</summary>
+    public Uri RunnerUrl => Stack.AppUrl;
 
-    public RunningSimulator Simulator { get; private set; } = null!;
+    /// <summary>The first instance's runner (its <c>Services</c> change on restart).</summary>
+    public LocalRunnerApp Runner => ((InProcessFunctionApp)Stack.Instances[0]).Runner;
 
-    public string StorageConnectionString => _azurite!.ConnectionString;
+    public RunningSimulator Simulator => Stack.Simulator;
+
+    public string StorageConnectionString => Stack.StorageConnectionString;
 
     /// <summary>The JSON-lines file the runner's outbox publishes payment events to (<c>Events:LocalSinkPath</c>).</summary>
-    public string EventsPath { get; private set; } = null!;
+    public string EventsPath => Stack.EventsPath;
 
     /// <summary>Every log line of the runner (all instances, across restarts), formatted, with exceptions.</summary>
     public CapturedLogs Logs { get; } = new();
 
-    /// <summary>The settings the runner was started with (secrets included), for tests that check where they must not appear.</summary>
-    public IReadOnlyDictionary<string, string?> Settings => (IReadOnlyDictionary<string, string?>)_runnerOptions!.Settings;
+    /// <summary>The settings the runner runs with (secrets included, and each merchant's webhook secret), for tests
+    /// that sign webhooks or check where secrets must not appear.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => Stack.Settings;
 
     /// <summary>Values that must never appear in logs or answers: webhook secrets, Vipps client secrets and
     /// subscription keys, the function key, and the secret part of every api key provisioned through this stack.</summary>
-    public IReadOnlyCollection<string> Secrets => _secrets.ToArray();
+    public IReadOnlyCollection<string> Secrets => Stack.Secrets;
 
     /// <summary>An HttpClient on the runner with the operator's function key.</summary>
-    public HttpClient Operator { get; private set; } = null!;
+    public HttpClient Operator => (_operator ?? throw new InvalidOperationException("The stack is not started.")).Http;
 
     /// <summary>Every answer the operator client and this stack's machine clients received: checked against
     /// docs/openapi.yaml when the stack is disposed (a test that got an undocumented answer fails there).</summary>
@@ -110,160 +118,44 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
 
     public async Task InitializeAsync()
     {
-        var root = Azurite.RepositoryRoot();
-        _azurite = await Azurite.StartAsync();
-
-        var simulatorSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        var options = StackOptions.For(StackProfile.EndToEnd);
+        options.FunctionKey = FunctionKey;
+        options.Instances = _options.Instances;
+        options.Webhooks = _options.Webhooks;
+        options.TimerIntervalSeconds = _options.TimerIntervalSeconds;
+        options.VendReportDeadlineSeconds = _options.VendReportDeadlineSeconds;
+        options.ConfigureServices = services =>
         {
-            ["Simulator:AllowHttpLoopbackWebhooks"] = "true",
-            // Tests hammer one reference more than a merchant would: do not let the limits decide a test.
-            ["Simulator:RateLimits:AdjustmentsPerMinute"] = "10000",
-            ["Simulator:RateLimits:QueriesPerMinute"] = "100000",
-            ["Simulator:Webhooks:RetryDelaysSeconds"] = "0.05,0.1,0.2,0.5",
-            ["Simulator:Webhooks:TimeoutSeconds"] = "5",
+            services.AddSingleton<ILoggerProvider>(Logs);
+            _options.ConfigureServices?.Invoke(services);
         };
         foreach (var (key, value) in _options.SimulatorSettings)
         {
-            simulatorSettings[key] = value;
+            options.SimulatorSettings[key] = value;
         }
 
-        Simulator = await SimulatorApp.StartAsync(0, simulatorSettings);
-
-        var port = Azurite.FreePort();
-        RunnerUrl = new Uri($"http://127.0.0.1:{port}/");
-        EventsPath = Path.Combine(Path.GetTempPath(), $"vending-e2e-events-{Guid.NewGuid():N}.jsonl");
-
-        // The product's host.json, polling faster: a queue command is picked up within a quarter second.
-        _hostJsonPath = Path.Combine(Path.GetTempPath(), $"vending-e2e-host-{Guid.NewGuid():N}.json");
-        var hostJson = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(root, "host.json")))!;
-        hostJson["extensions"]!["queues"]!["maxPollingInterval"] = "00:00:00.250";
-        await File.WriteAllTextAsync(_hostJsonPath, hostJson.ToJsonString());
-
-        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
-        {
-            // The runner reads only the repository's sample (what a developer copies), never a developer's own file.
-            ["LocalRunner:LocalSettingsPath"] = Path.Combine(root, "local.settings.sample.json"),
-            ["LocalRunner:HostJsonPath"] = _hostJsonPath,
-            ["LocalRunner:FunctionKey"] = FunctionKey,
-            ["LocalRunner:TimerIntervalSeconds"] = _options.TimerIntervalSeconds.ToString(),
-            ["VendingStorage"] = _azurite.ConnectionString,
-            ["AzureWebJobsStorage"] = _azurite.ConnectionString,
-            ["Vipps:BaseUrl"] = Simulator.BaseUrl,
-            ["Vipps:RetryBaseDelayMilliseconds"] = "50",
-            ["Vending:PublicBaseUrl"] = RunnerUrl.ToString().TrimEnd('/'),
-            ["Vending:VendReportDeadlineSeconds"] = _options.VendReportDeadlineSeconds.ToString(),
-            ["Events:LocalSinkPath"] = EventsPath,
-        };
-        var sample = LocalSettingsSample(root);
         foreach (var (key, value) in _options.RunnerSettings)
         {
-            settings[key] = value;
+            options.AppSettings[key] = value;
         }
 
-        // As DevStack: register each merchant's webhook at our URL before the runner starts; the secret is shown once.
-        var merged = new Dictionary<string, string?>(sample, StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, value) in settings)
-        {
-            merged[key] = value;
-        }
-
-        foreach (var (merchant, secret) in await RegisterWebhooksAsync(merged, $"{RunnerUrl}api/webhooks/vipps"))
-        {
-            settings[$"Vipps:Merchants:{merchant}:WebhookSecret"] = secret;
-            merged[$"Vipps:Merchants:{merchant}:WebhookSecret"] = secret;
-        }
-
-        foreach (var (key, value) in merged)
-        {
-            if (value is { Length: >= 8 } && (key.EndsWith(":WebhookSecret", StringComparison.OrdinalIgnoreCase)
-                || key.EndsWith(":ClientSecret", StringComparison.OrdinalIgnoreCase)
-                || key.EndsWith(":SubscriptionKey", StringComparison.OrdinalIgnoreCase)
-                || key.Equals("LocalRunner:FunctionKey", StringComparison.OrdinalIgnoreCase)))
-            {
-                _secrets.Add(value);
-            }
-        }
-
-        _runnerOptions = new LocalRunnerStartOptions
-        {
-            Urls = RunnerUrl.ToString().TrimEnd('/'),
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<ILoggerProvider>(Logs);
-                _options.ConfigureServices?.Invoke(services);
-            },
-        };
-        foreach (var (key, value) in settings)
-        {
-            _runnerOptions.Settings[key] = value;
-        }
-
-        _runner = await StartRunnerAsync();
-        Operator = new HttpClient(Responses.Handler()) { BaseAddress = RunnerUrl, Timeout = TimeSpan.FromSeconds(60) };
-        Operator.DefaultRequestHeaders.Add("x-functions-key", FunctionKey);
+        _stack = await VendingStack.StartAsync(options);
+        _operator = Stack.NewOperatorClient(Responses.Handler());
     }
 
-    /// <summary>An instance dies and another takes its place: the runner stops, then starts again on the same port
+    /// <summary>Instances die and others take their place: every instance stops, then starts again on its port
     /// with the same storage and settings. Sales in flight must converge from what is in storage.</summary>
-    public async Task RestartRunnerAsync()
-    {
-        await StopRunnerAsync();
-        _runner = await StartRunnerAsync();
-    }
+    public Task RestartRunnerAsync() => Stack.RestartInstancesAsync();
 
-    /// <summary>Stops the runner (until <see cref="StartRunnerAgainAsync"/>): nothing answers on <see cref="RunnerUrl"/>.</summary>
-    public async Task StopRunnerAsync()
-    {
-        if (_runner is { } runner)
-        {
-            _runner = null;
-            await runner.DisposeAsync();
-        }
-    }
+    /// <summary>Stops every instance (until <see cref="StartRunnerAgainAsync"/>): nothing answers behind <see cref="RunnerUrl"/>.</summary>
+    public Task StopRunnerAsync() => Stack.StopInstancesAsync();
 
-    public async Task StartRunnerAgainAsync() => _runner ??= await StartRunnerAsync();
-
-    private async Task<LocalRunnerApp> StartRunnerAsync()
-    {
-        // The port was just released (or chosen free); a rare bind race is retried briefly.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await LocalRunnerApp.StartAsync(_runnerOptions);
-            }
-            catch (IOException) when (attempt < 20)
-            {
-                await Task.Delay(250);
-            }
-        }
-    }
+    public Task StartRunnerAgainAsync() => Stack.StartInstancesAsync();
 
     /// <summary>Provisions a machine through <c>POST /api/operator/machines</c> with the function key.</summary>
     public async Task<ProvisionedMachine> ProvisionMachineAsync(
-        string machineId, string merchantId = "vippsno", string currency = "NOK", string captureMode = "OnDelivery", string qrFormat = "svg")
-    {
-        using var response = await Operator.PostAsJsonAsync("api/operator/machines", new
-        {
-            machineId,
-            name = $"E2E {machineId}",
-            location = "Test lab",
-            merchantId,
-            currency,
-            captureMode,
-            qrFormat,
-        });
-        var body = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != HttpStatusCode.Created)
-        {
-            throw new InvalidOperationException($"Provisioning {machineId} answered {(int)response.StatusCode}: {body}");
-        }
-
-        using var json = JsonDocument.Parse(body);
-        var apiKey = json.RootElement.GetProperty("apiKey").GetString()!;
-        _secrets.Add(apiKey[(apiKey.IndexOf('.') + 1)..]);
-        return new ProvisionedMachine(machineId, apiKey);
-    }
+        string machineId, string merchantId = "vippsno", string currency = "NOK", string captureMode = "OnDelivery", string qrFormat = "svg") =>
+        Stack.Remember(await _operator!.ProvisionMachineAsync(new MachineRegistration(machineId, $"E2E {machineId}", "Test lab", merchantId, currency, captureMode, qrFormat)));
 
     /// <summary>A unique machine id (3-32 of a-z, 0-9, -) with a readable prefix.</summary>
     public static string NewMachineId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(32, prefix.Length + 13)];
@@ -276,7 +168,8 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
         return Machine(machine);
     }
 
-    public MachineClient Machine(ProvisionedMachine machine) => new(RunnerUrl, machine, Responses);
+    /// <summary>The machine's client on the app; every answer it gets is recorded for the contract check.</summary>
+    public MachineClient Machine(ProvisionedMachine machine) => Stack.NewMachineClient(machine, Responses.Handler());
 
     /// <summary>The payment events of one sale in the local sink, in file order (CloudEvents, one JSON document each).</summary>
     public IReadOnlyList<JsonElement> Events(string reference)
@@ -334,24 +227,10 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
 
     public async Task DisposeAsync()
     {
-        Operator?.Dispose();
-        await StopRunnerAsync();
-        if (Simulator is not null)
+        _operator?.Dispose();
+        if (_stack is not null)
         {
-            await Simulator.DisposeAsync();
-        }
-
-        if (_azurite is not null)
-        {
-            await _azurite.DisposeAsync();
-        }
-
-        foreach (var path in new[] { _hostJsonPath, EventsPath })
-        {
-            if (path is not null && File.Exists(path))
-            {
-                File.Delete(path);
-            }
+            await _stack.DisposeAsync();
         }
 
         // The contract: every answer the tests saw must be one the API document describes.
@@ -364,162 +243,14 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
     }
 
     async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
-
-    private static Dictionary<string, string?> LocalSettingsSample(string root)
-    {
-        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "local.settings.sample.json")));
-        return document.RootElement.GetProperty("Values").EnumerateObject()
-            .ToDictionary(p => p.Name.Replace("__", ":", StringComparison.Ordinal), p => (string?)p.Value.GetString(), StringComparer.OrdinalIgnoreCase);
-    }
-
-    private static async Task<List<(string Merchant, string Secret)>> RegisterWebhooksAsync(Dictionary<string, string?> settings, string url)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection().AddLogging().AddVippsClient(configuration);
-        await using var provider = services.BuildServiceProvider();
-        var webhooks = provider.GetRequiredService<IVippsWebhooksClient>();
-        var vipps = configuration.GetSection(VippsOptions.SectionName).Get<VippsOptions>()!;
-        var secrets = new List<(string, string)>();
-        foreach (var merchant in vipps.Merchants.Keys)
-        {
-            var registration = await webhooks.RegisterAsync(merchant, url, WebhookEventTypes.All, CancellationToken.None);
-            secrets.Add((merchant, registration.Secret));
-        }
-
-        return secrets;
-    }
 }
 
-/// <summary>A machine provisioned through the operator route: its id and its api key (<c>{machineId}.{secret}</c>, shown once).</summary>
-public sealed record ProvisionedMachine(string MachineId, string ApiKey);
+/// <summary>The product stack with webhooks registered at Vipps by hand and their secrets configured (as an operator
+/// who registered before <c>webhooks/ensure</c> existed): for the tests of adoption.</summary>
+public sealed class ConfiguredWebhookSecretStack() : ProductStack(new ProductStackOptions { Webhooks = WebhookSetup.ConfiguredSecret });
 
-/// <summary>One line of a sale as the machine posts it.</summary>
-public sealed record SaleLine(string ProductId, string Name, int Quantity, long UnitPrice, int TaxRate = 2500);
-
-/// <summary>An answer of the machine API: status and JSON body (a sale, or a problem).</summary>
-public sealed class ApiAnswer
-{
-    public ApiAnswer(HttpStatusCode status, string text, HttpResponseHeaders headers)
-    {
-        Status = status;
-        Text = text;
-        Headers = headers;
-        Json = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    public HttpStatusCode Status { get; }
-
-    public string Text { get; }
-
-    public JsonElement Json { get; }
-
-    public HttpResponseHeaders Headers { get; }
-
-    public string Reference => Json.GetProperty("reference").GetString()!;
-
-    public string State => Json.GetProperty("state").GetString()!;
-
-    /// <summary>The problem's <c>code</c>, or null.</summary>
-    public string? Code => Json.ValueKind == JsonValueKind.Object && Json.TryGetProperty("code", out var c) ? c.GetString() : null;
-
-    public long Money(string name) => Json.GetProperty(name).GetInt64();
-
-    public ApiAnswer AssertStatus(HttpStatusCode expected)
-    {
-        if (Status != expected)
-        {
-            throw new Xunit.Sdk.XunitException($"Expected {(int)expected} but got {(int)Status}: {Text}");
-        }
-
-        return this;
-    }
-
-    public override string ToString() => $"{(int)Status} {Text}";
-}
-
-/// <summary>The machine's side of the API over real HTTP with its Bearer key.</summary>
-public sealed class MachineClient : IDisposable
-{
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    public MachineClient(Uri runnerUrl, ProvisionedMachine machine, ResponseRecorder? recorder = null)
-    {
-        Machine = machine;
-        Http = recorder is null ? new HttpClient() : new HttpClient(recorder.Handler());
-        Http.BaseAddress = runnerUrl;
-        Http.Timeout = TimeSpan.FromSeconds(60);
-        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", machine.ApiKey);
-    }
-
-    public ProvisionedMachine Machine { get; }
-
-    public string MachineId => Machine.MachineId;
-
-    /// <summary>The raw client (base address = the runner, Bearer key set) for requests the helpers do not cover.</summary>
-    public HttpClient Http { get; }
-
-    public static SaleLine[] Cola(long unitPrice = 2500, int quantity = 1) => [new SaleLine("cola", "Cola 0.5 l", quantity, unitPrice)];
-
-    /// <summary>POST /api/payments. <paramref name="qrFormat"/> null = the machine's provisioned format.</summary>
-    public Task<ApiAnswer> CreateAsync(string machineSaleId, IEnumerable<SaleLine> lines, string currency = "NOK", string? qrFormat = null, int? qrSize = null)
-    {
-        object body = qrFormat is null
-            ? new { machineSaleId, currency, lines }
-            : new { machineSaleId, currency, lines, qr = qrSize is null ? (object)new { format = qrFormat } : new { format = qrFormat, size = qrSize } };
-        return SendAsync(HttpMethod.Post, "api/payments", body);
-    }
-
-    /// <summary>Creates a sale and insists on 201.</summary>
-    public async Task<ApiAnswer> CreateSaleAsync(IEnumerable<SaleLine> lines, string currency = "NOK", string? qrFormat = null, string? machineSaleId = null) =>
-        (await CreateAsync(machineSaleId ?? $"s-{Guid.NewGuid():N}", lines, currency, qrFormat)).AssertStatus(HttpStatusCode.Created);
-
-    public Task<ApiAnswer> GetAsync(string reference) => SendAsync(HttpMethod.Get, $"api/payments/{reference}", null);
-
-    /// <summary>The long poll: answers when the sale leaves <paramref name="knownState"/> or after <paramref name="waitSeconds"/>.</summary>
-    public Task<ApiAnswer> LongPollAsync(string reference, string knownState, int waitSeconds = 25) =>
-        SendAsync(HttpMethod.Get, $"api/payments/{reference}?wait={waitSeconds}&state={knownState}", null);
-
-    /// <summary>Long-polls until the sale is in <paramref name="state"/> (fails at the deadline, default 30 s, with the last answer).</summary>
-    public async Task<ApiAnswer> WaitForStateAsync(string reference, string state, TimeSpan? timeout = null)
-    {
-        var limit = timeout ?? TimeSpan.FromSeconds(30);
-        var deadline = DateTime.UtcNow + limit;
-        var answer = (await GetAsync(reference)).AssertStatus(HttpStatusCode.OK);
-        while (answer.State != state)
-        {
-            var left = (int)Math.Ceiling((deadline - DateTime.UtcNow).TotalSeconds);
-            if (left <= 0)
-            {
-                throw new TimeoutException($"Sale {reference} did not reach {state} within {limit.TotalSeconds} s; last: {answer.Text}");
-            }
-
-            answer = (await LongPollAsync(reference, answer.State, Math.Min(left, 5))).AssertStatus(HttpStatusCode.OK);
-        }
-
-        return answer;
-    }
-
-    public Task<ApiAnswer> VendAsync(string reference, string outcome, IEnumerable<(string ProductId, int Quantity)>? deliveredLines = null) =>
-        SendAsync(HttpMethod.Post, $"api/payments/{reference}/vend", deliveredLines is null
-            ? new { outcome }
-            : new { outcome, deliveredLines = deliveredLines.Select(l => new { productId = l.ProductId, quantity = l.Quantity }).ToArray() });
-
-    public Task<ApiAnswer> CancelAsync(string reference) => SendAsync(HttpMethod.Post, $"api/payments/{reference}/cancel", null);
-
-    public async Task<ApiAnswer> SendAsync(HttpMethod method, string path, object? body)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body, options: Json);
-        }
-
-        using var response = await Http.SendAsync(request);
-        return new ApiAnswer(response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers);
-    }
-
-    public void Dispose() => Http.Dispose();
-}
+/// <summary>The product stack with three instances of the Function App over the same storage, round robin behind one front.</summary>
+public sealed class ThreeInstanceStack() : ProductStack(new ProductStackOptions { Instances = 3 });
 
 /// <summary>One log line of the runner.</summary>
 public sealed record CapturedLog(DateTimeOffset At, string Category, LogLevel Level, EventId EventId, string Message, string? Exception, IReadOnlyList<KeyValuePair<string, string?>> State)
