@@ -80,7 +80,7 @@ public sealed class StackOptions
     public string EnvironmentName { get; set; } = "Development";
 
     /// <summary>The storage connection string the app uses instead of Azurite's own (e.g. a counting proxy's), given Azurite's.</summary>
-    public Func<Vending.Testing.Azurite, string>? StorageConnection { get; set; }
+    public Func<Vending.Testing.Azurite, Task<string>>? StorageConnection { get; set; }
 
     /// <summary>Simulator settings (keys like <c>Simulator:PaymentExpirySeconds</c>), over the profile's.</summary>
     public Dictionary<string, string?> SimulatorSettings { get; set; } = new(StringComparer.OrdinalIgnoreCase);

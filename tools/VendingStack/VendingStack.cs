@@ -29,6 +29,7 @@ public sealed class VendingStack : IAsyncDisposable
     private readonly ConcurrentBag<string> _secrets = new();
     private readonly List<IFunctionAppInstance> _instances = new();
     private readonly Dictionary<string, string?> _settings = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string?> _wiring = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<string> _ownedFiles = new();
     private Azurite? _azurite;
     private RoundRobinFront? _front;
@@ -104,7 +105,7 @@ public sealed class VendingStack : IAsyncDisposable
         // 1. Storage.
         Log("Starting Azurite (in memory) ...");
         _azurite = await Azurite.StartAsync(_options.AzuritePort, cancellationToken);
-        var storage = _options.StorageConnection?.Invoke(_azurite) ?? _azurite.ConnectionString;
+        var storage = _options.StorageConnection is { } connection ? await connection(_azurite) : _azurite.ConnectionString;
 
         // 2. Vipps.
         Log("Starting the Vipps MobilePay simulator ...");
@@ -130,7 +131,8 @@ public sealed class VendingStack : IAsyncDisposable
         AppUrl = new Uri($"http://127.0.0.1:{appPort}/");
         EventsPath = _options.EventsPath ?? Own(Path.Combine(WorkDirectory, "events.jsonl"));
         var localSettings = _options.LocalSettingsPath ?? Path.Combine(root, "local.settings.sample.json");
-        var wiring = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        var wiring = _wiring;
+        foreach (var (key, value) in new Dictionary<string, string?>
         {
             ["LocalRunner:LocalSettingsPath"] = localSettings,
             ["LocalRunner:FunctionKey"] = _options.FunctionKey,
@@ -139,7 +141,11 @@ public sealed class VendingStack : IAsyncDisposable
             ["Vipps:BaseUrl"] = Simulator.BaseUrl,
             ["Vending:PublicBaseUrl"] = AppUrl.ToString().TrimEnd('/'),
             ["Events:LocalSinkPath"] = EventsPath,
-        };
+        })
+        {
+            wiring[key] = value;
+        }
+
         if (_options.TimerIntervalSeconds is { } interval)
         {
             wiring["LocalRunner:TimerIntervalSeconds"] = interval.ToString(CultureInfo.InvariantCulture);
@@ -238,6 +244,13 @@ public sealed class VendingStack : IAsyncDisposable
     {
         _secrets.Add(machine.ApiKey[(machine.ApiKey.IndexOf('.') + 1)..]);
         return machine;
+    }
+
+    /// <summary>Changes one app setting for every instance from its next start on (e.g. timers on after a calibration).</summary>
+    public void SetAppSetting(string key, string? value)
+    {
+        _wiring[key] = value;
+        _settings[key] = value;
     }
 
     /// <summary>Stops every instance (until <see cref="StartInstancesAsync"/>): nothing answers behind <see cref="AppUrl"/>.</summary>
