@@ -190,6 +190,7 @@ public sealed class LoadHarness
             await outage;
             await driveStop.CancelAsync();
             await progress;
+            _options.Progress?.Invoke(metrics.Finished, totalSales);
             report.Run.DriveSeconds = driveClock.Elapsed.TotalSeconds;
 
             // ---- converge ----
@@ -586,10 +587,16 @@ public sealed class LoadHarness
     {
         try
         {
+            // A live progress bar (the command line) is fed twice a second; without one, a log line every 10 s.
+            var ticks = 0;
             while (true)
             {
-                await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
-                _log($"   {metrics.Finished}/{total} sales done");
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                _options.Progress?.Invoke(metrics.Finished, total);
+                if (_options.Progress is null && ++ticks % 20 == 0)
+                {
+                    _log($"   {metrics.Finished}/{total} sales done");
+                }
             }
         }
         catch (OperationCanceledException)

@@ -79,6 +79,9 @@ public sealed class LoadOptions
     /// <summary>Progress lines (null: quiet).</summary>
     public Action<string>? Log { get; set; } = Console.WriteLine;
 
+    /// <summary>Sales finished of the drive's total, twice a second while it runs (the command line's progress bar).</summary>
+    public Action<int, int>? Progress { get; set; }
+
     public const string Usage =
         "Usage: dotnet run --project tools/LoadTest -c Release -- [--machines 50] [--sales 20] [--instances 1] [--faults] [--outage SECONDS] [--seed N] [--json out.json]\n" +
         "       [--burst 200] [--calibration 10] [--baseline-inserts 3000] [--expiry-seconds 8] [--vend-deadline-seconds 10]\n" +
