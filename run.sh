@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The run command: the whole product on this machine (Azurite, the Vipps MobilePay simulator, the Function App's
 # functions in the local runner, webhook registrations, a demo machine). Ctrl+C stops it all.
-#   ./run.sh [--runner-port 7072] [--simulator-port 7071] [--azurite-port 10000] [--payment-expiry-seconds N]
+#   ./run.sh [--instances N] [--runner-port 7072] [--simulator-port 7071] [--azurite-port 10000] [--payment-expiry-seconds N]
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -5,16 +5,20 @@ namespace LoadTest.Tests;
 
 /// <summary>
 /// The harness in small: 3 machines x 3 sales over real HTTP, with Vipps faults, half the webhooks dropped, and the
-/// runner process killed and restarted mid-run. Asserts the money invariants and that the run really went through the
+/// runner process killed and restarted mid-run; once with one instance, once with three behind the round-robin front
+/// (one of them killed). Asserts the money invariants and that the run really went through the
 /// paths it claims (a restart, dropped webhooks, a crash the reconciler released); no timings.
 /// </summary>
 public sealed class ChaosRunTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task Every_sale_settles_with_money_matching_deliveries_through_faults_and_a_runner_crash()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Every_sale_settles_with_money_matching_deliveries_through_faults_and_a_runner_crash(int instances)
     {
         var options = new LoadOptions
         {
+            Instances = instances,
             Machines = 3,
             SalesPerMachine = 3,
             Faults = true,
@@ -47,5 +51,16 @@ public sealed class ChaosRunTests(ITestOutputHelper output)
         Assert.False(crashed.VendAccepted);
         Assert.True(report.Sales.ByState.GetValueOrDefault("Captured") >= 3, "fewer than 3 sales were captured");
         Assert.True(report.Sales.ByState.GetValueOrDefault("Aborted") + report.Sales.ByState.GetValueOrDefault("Expired") >= 1);
+
+        // With several instances every measured approval is classified by where its webhook landed and its poll ran.
+        Assert.Equal(instances, report.Run.Instances);
+        if (instances > 1)
+        {
+            Assert.True(report.ApprovalSameInstance!.Count + report.ApprovalCrossInstance!.Count > 0, "no approval was classified by instance");
+        }
+        else
+        {
+            Assert.Null(report.ApprovalSameInstance);
+        }
     }
 }

@@ -1,87 +1,58 @@
-using System.Net.Http.Json;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using LocalRunner;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Vending.Testing;
-using Vending.Vipps;
-using Vending.Vipps.Webhooks;
-using VippsSimulator.Hosting;
+using Vending.Stack;
+using Vending.Stack.Clients;
 
-// The whole product on one machine, as the README's run command: Azurite, the Vipps simulator, the local runner
-// (the Function App's own functions over real HTTP), webhook registrations, and a demo machine.
-// Every piece talks to the others over loopback HTTP exactly as in Azure; only the hosting is local.
-var options = DevStackOptions.Parse(args);
-var root = Azurite.RepositoryRoot();
+// The whole product on one machine, as the README's run command: the stack library (tools/VendingStack) with the
+// run profile, plus a demo machine and what a developer needs to start selling.
+DevStackOptions options;
+try
+{
+    options = DevStackOptions.Parse(args);
+}
+catch (Exception exception) when (exception is ArgumentException or FormatException or OverflowException)
+{
+    Console.Error.WriteLine(exception.Message);
+    return 2;
+}
+
 using var stop = new CancellationTokenSource();
 // Ctrl+C and SIGTERM end the wait below, so everything is disposed in order and Azurite (a child process) never
-// outlives us. The hosted runner and simulator see the same signals; their own handlers only stop their hosts.
+// outlives us. The hosted instances and simulator see the same signals; their own handlers only stop their hosts.
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-Console.WriteLine("Starting Azurite (in memory) ...");
-await using var azurite = await Azurite.StartAsync(options.AzuritePort);
-
-Console.WriteLine("Starting the Vipps MobilePay simulator ...");
-var simulatorSettings = new Dictionary<string, string?>
-{
-    // Our local runner listens on plain http on loopback; real Vipps demands https.
-    ["Simulator:AllowHttpLoopbackWebhooks"] = "true",
-};
-if (options.PaymentExpirySeconds is { } expiry)
-{
-    simulatorSettings["Simulator:PaymentExpirySeconds"] = expiry.ToString();
-}
-
-await using var simulator = await SimulatorApp.StartAsync(options.SimulatorPort, simulatorSettings);
-
-var runnerPort = options.RunnerPort == 0 ? Azurite.FreePort() : options.RunnerPort;
-var runnerUrl = $"http://127.0.0.1:{runnerPort}";
-var settings = LocalSettingsSample(root);
-settings["VendingStorage"] = azurite.ConnectionString;
-settings["AzureWebJobsStorage"] = azurite.ConnectionString;
-settings["Vipps:BaseUrl"] = simulator.BaseUrl;
-settings["Vending:PublicBaseUrl"] = runnerUrl;
-settings["Events:LocalSinkPath"] = Path.Combine(root, ".local", "events.jsonl");
-settings["LocalRunner:FunctionKey"] = options.FunctionKey;
-if (options.VendReportDeadlineSeconds is { } deadline)
-{
-    settings["Vending:VendReportDeadlineSeconds"] = deadline.ToString();
-}
-
-Console.WriteLine("Registering the webhook of each merchant with the simulator ...");
-var webhookUrl = $"{runnerUrl}/api/webhooks/vipps";
-foreach (var (merchant, secret) in await RegisterWebhooksAsync(settings, webhookUrl, stop.Token))
-{
-    settings[$"Vipps:Merchants:{merchant}:WebhookSecret"] = secret;
-}
-
-Console.WriteLine("Starting the local runner (the Function App's HTTP, queue and timer functions) ...");
-var runnerOptions = new LocalRunnerStartOptions { Urls = runnerUrl, EnvironmentName = "Development" };
-foreach (var (key, value) in settings)
-{
-    runnerOptions.Settings[key] = value;
-}
-
-// The runner reads only what we hand it: a developer's local.settings.json must not point it elsewhere.
-runnerOptions.Settings["LocalRunner:LocalSettingsPath"] = Path.Combine(root, "local.settings.sample.json");
-await using var runner = await LocalRunnerApp.StartAsync(runnerOptions, stop.Token);
+var stackOptions = StackOptions.For(StackProfile.Run);
+stackOptions.AzuritePort = options.AzuritePort;
+stackOptions.SimulatorPort = options.SimulatorPort;
+stackOptions.AppPort = options.RunnerPort;
+stackOptions.Instances = options.Instances;
+stackOptions.FunctionKey = options.FunctionKey;
+stackOptions.PaymentExpirySeconds = options.PaymentExpirySeconds;
+stackOptions.VendReportDeadlineSeconds = options.VendReportDeadlineSeconds;
+stackOptions.EventsPath = Path.Combine(Vending.Testing.Azurite.RepositoryRoot(), ".local", "events.jsonl");
+Directory.CreateDirectory(Path.GetDirectoryName(stackOptions.EventsPath)!);
+await using var stack = await VendingStack.StartAsync(stackOptions, stop.Token);
 
 Console.WriteLine("Provisioning the demo machine ...");
-var machine = await ProvisionDemoMachineAsync(runnerUrl, options, stop.Token);
+using var operatorClient = stack.NewOperatorClient();
+var machine = await operatorClient.ProvisionMachineAsync(new MachineRegistration(options.MachineId, "Demo machine", "Lobby, Oslo"), stop.Token);
 
-var kioskUrl = $"{runnerUrl}/kiosk/#machine={machine.MachineId}&key={Uri.EscapeDataString(machine.ApiKey)}";
+var appUrl = stack.AppUrl.ToString().TrimEnd('/');
+var simulatorUrl = stack.Simulator.BaseUrl;
+var kioskUrl = $"{appUrl}/kiosk/#machine={machine.MachineId}&key={Uri.EscapeDataString(machine.ApiKey)}";
 var ready = new
 {
-    apiBaseUrl = $"{runnerUrl}/api",
-    runnerUrl,
+    apiBaseUrl = $"{appUrl}/api",
+    runnerUrl = appUrl,
     kioskUrl,
-    simulatorUrl = simulator.BaseUrl,
+    simulatorUrl,
     machineId = machine.MachineId,
     apiKey = machine.ApiKey,
     functionKey = options.FunctionKey,
-    storageConnectionString = azurite.ConnectionString,
+    storageConnectionString = stack.StorageConnectionString,
+    instances = stack.Instances.Select(i => new { id = i.Id, url = i.BaseUrl.ToString().TrimEnd('/') }).ToArray(),
 };
 if (options.ReadyFile is { } readyFile)
 {
@@ -91,27 +62,31 @@ if (options.ReadyFile is { } readyFile)
     File.Move(temporary, readyFile, overwrite: true);
 }
 
+var instances = stack.Instances.Count == 1
+    ? ""
+    : $"\n  Instances (round robin behind the API): {string.Join(", ", stack.Instances.Select(i => $"{i.Id} {i.BaseUrl}"))}\n";
 const string exampleSale = """{"machineSaleId":"sale-0001","currency":"NOK","lines":[{"productId":"cola","name":"Cola 0.5 l","quantity":1,"unitPrice":3500,"taxRate":2500}],"qr":{"format":"url"}}""";
 Console.WriteLine($$"""
 
     Ready. Everything runs on loopback; Ctrl+C stops it all.
 
       Kiosk (the demo machine's screen):  {{kioskUrl}}
-      Machine API:                        {{runnerUrl}}/api   (machine {{machine.MachineId}}, key below)
-      Vipps MobilePay simulator:          {{simulator.BaseUrl}}
+      Machine API:                        {{appUrl}}/api   (machine {{machine.MachineId}}, key below)
+      API reference (OpenAPI, Scalar):    {{appUrl}}/api/docs
+      Vipps MobilePay simulator:          {{simulatorUrl}}
       Payment events (local sink):        .local/events.jsonl
       Operator key (x-functions-key):     {{options.FunctionKey}}
-
+    {{instances}}
     Sell something with curl:
 
       KEY='{{machine.ApiKey}}'
-      curl -s -X POST {{runnerUrl}}/api/payments -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+      curl -s -X POST {{appUrl}}/api/payments -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
         -d '{{exampleSale}}'
       # approve as the customer (or open the QR's page in a browser):
-      curl -s -X POST {{simulator.BaseUrl}}/_sim/payments/REFERENCE/approve
-      curl -s "{{runnerUrl}}/api/payments/REFERENCE?wait=20&state=Created" -H "Authorization: Bearer $KEY"
-      curl -s -X POST {{runnerUrl}}/api/payments/REFERENCE/vend -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"outcome":"delivered"}'
-      curl -s {{simulator.BaseUrl}}/_sim/ledger/REFERENCE
+      curl -s -X POST {{simulatorUrl}}/_sim/payments/REFERENCE/approve
+      curl -s "{{appUrl}}/api/payments/REFERENCE?wait=20&state=Created" -H "Authorization: Bearer $KEY"
+      curl -s -X POST {{appUrl}}/api/payments/REFERENCE/vend -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"outcome":"delivered"}'
+      curl -s {{simulatorUrl}}/_sim/ledger/REFERENCE
 
     """);
 
@@ -124,77 +99,27 @@ catch (OperationCanceledException)
     Console.WriteLine("Stopping ...");
 }
 
+return 0;
+
 void Stop(PosixSignalContext context)
 {
     context.Cancel = true;
     stop.Cancel();
 }
 
-static Dictionary<string, string?> LocalSettingsSample(string root)
-{
-    using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "local.settings.sample.json")));
-    return document.RootElement.GetProperty("Values").EnumerateObject()
-        .ToDictionary(p => p.Name.Replace("__", ":", StringComparison.Ordinal), p => (string?)p.Value.GetString(), StringComparer.OrdinalIgnoreCase);
-}
-
-// Exactly one registration per merchant for our URL: strays at our URL are deleted first, since the simulator
-// (like Vipps) shows a registration's secret only once.
-static async Task<List<(string Merchant, string Secret)>> RegisterWebhooksAsync(Dictionary<string, string?> settings, string url, CancellationToken cancellationToken)
-{
-    var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-    var services = new ServiceCollection().AddLogging().AddVippsClient(configuration);
-    await using var provider = services.BuildServiceProvider();
-    var webhooks = provider.GetRequiredService<IVippsWebhooksClient>();
-    var vipps = configuration.GetSection(VippsOptions.SectionName).Get<VippsOptions>()!;
-    var secrets = new List<(string, string)>();
-    foreach (var merchant in vipps.Merchants.Keys)
-    {
-        foreach (var stray in (await webhooks.ListAsync(merchant, cancellationToken)).Where(w => w.Url == url))
-        {
-            await webhooks.DeleteAsync(merchant, stray.Id, cancellationToken);
-        }
-
-        var registration = await webhooks.RegisterAsync(merchant, url, WebhookEventTypes.All, cancellationToken);
-        secrets.Add((merchant, registration.Secret));
-    }
-
-    return secrets;
-}
-
-static async Task<(string MachineId, string ApiKey)> ProvisionDemoMachineAsync(string runnerUrl, DevStackOptions options, CancellationToken cancellationToken)
-{
-    using var http = new HttpClient { BaseAddress = new Uri(runnerUrl), Timeout = TimeSpan.FromSeconds(30) };
-    http.DefaultRequestHeaders.Add("x-functions-key", options.FunctionKey);
-    using var response = await http.PostAsJsonAsync("/api/operator/machines", new
-    {
-        machineId = options.MachineId,
-        name = "Demo machine",
-        location = "Lobby, Oslo",
-        merchantId = "vippsno",
-        currency = "NOK",
-        captureMode = "OnDelivery",
-        qrFormat = "svg",
-    }, cancellationToken);
-    var body = await response.Content.ReadAsStringAsync(cancellationToken);
-    if (!response.IsSuccessStatusCode)
-    {
-        throw new InvalidOperationException($"Provisioning the demo machine answered {(int)response.StatusCode}: {body}");
-    }
-
-    using var json = JsonDocument.Parse(body);
-    return (options.MachineId, json.RootElement.GetProperty("apiKey").GetString()!);
-}
-
 internal sealed record DevStackOptions(
     int SimulatorPort,
     int RunnerPort,
     int AzuritePort,
+    int Instances,
     string? ReadyFile,
     string MachineId,
     string FunctionKey,
     int? PaymentExpirySeconds,
     int? VendReportDeadlineSeconds)
 {
+    private const string Usage = "Usage: --instances N --simulator-port N --runner-port N --azurite-port N --ready-file PATH --machine-id ID --function-key KEY --payment-expiry-seconds N --vend-deadline-seconds N";
+
     public static DevStackOptions Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -202,18 +127,25 @@ internal sealed record DevStackOptions(
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
             {
-                throw new ArgumentException($"Unexpected argument '{args[i]}'. Usage: --simulator-port N --runner-port N --azurite-port N --ready-file PATH --machine-id ID --function-key KEY --payment-expiry-seconds N --vend-deadline-seconds N");
+                throw new ArgumentException($"Unexpected argument '{args[i]}'. {Usage}");
             }
 
             values[args[i][2..]] = args[++i];
         }
 
-        int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
-        int? OptionalInt(string name) => values.TryGetValue(name, out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : null;
+        int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        int? OptionalInt(string name) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : null;
+        var instances = Int("instances", 1);
+        if (instances is < 1 or > 16)
+        {
+            throw new ArgumentException($"--instances must be 1 to 16. {Usage}");
+        }
+
         return new DevStackOptions(
             Int("simulator-port", 7071),
             Int("runner-port", 7072),
             Int("azurite-port", 10000),
+            instances,
             values.GetValueOrDefault("ready-file"),
             values.GetValueOrDefault("machine-id") ?? "demo-01",
             values.GetValueOrDefault("function-key") ?? "local-operator-key",

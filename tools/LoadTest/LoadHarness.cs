@@ -7,7 +7,9 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Vending.Core.Sales;
 using Vending.Core.Storage;
-using Vending.Testing;
+using Vending.Stack;
+using Vending.Stack.Clients;
+using Vending.Stack.Instances;
 using VippsSimulator.Faults;
 using VippsSimulator.Hosting;
 using VippsSimulator.Webhooks;
@@ -31,6 +33,7 @@ public sealed class LoadHarness
     private readonly LoadOptions _options;
     private readonly Action<string> _log;
     private (string Id, string Currency)[] _merchants = [];
+    private OperatorApiClient? _operator;
 
     public LoadHarness(LoadOptions options)
     {
@@ -58,37 +61,71 @@ public sealed class LoadHarness
                 StorageProxy = _options.CountStorage,
             },
         };
-        var root = Azurite.RepositoryRoot();
         var work = Path.Combine(Path.GetTempPath(), "vending-loadtest", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(work);
         report.Run.WorkDirectory = work;
 
-        _log("Starting Azurite ...");
-        await using var azurite = await Azurite.StartAsync(cancellationToken);
-        await using var proxy = _options.CountStorage ? await StorageProxy.StartAsync(azurite.TablePort, azurite.QueuePort) : null;
-        var tables = new TableServiceClient(azurite.ConnectionString);
-
-        _log("Starting the Vipps simulator ...");
-        await using var simulator = await SimulatorApp.StartAsync(0, SimulatorSettings());
-
-        var runnerUrl = $"http://127.0.0.1:{Azurite.FreePort()}";
-        var functionKey = "load-" + Guid.NewGuid().ToString("N");
-        var settings = RunnerSettings(work, runnerUrl, functionKey, simulator.BaseUrl,
-            proxy?.ConnectionString(azurite.BlobPort) ?? azurite.ConnectionString);
-        _merchants = AddMerchants(settings, simulator, runnerUrl);
-
-        _log($"Starting the local runner at {runnerUrl} (log: {Path.Combine(work, "runner.log")}) ...");
-        await using var runner = new RunnerProcess(RunnerProcess.FindRunnerDll(root), runnerUrl, settings, Path.Combine(work, "runner.log"));
-        var calibrate = proxy is not null && _options.CalibrationSales > 0;
-        if (calibrate)
+        StorageProxy? proxy = null;
+        var calibrate = _options.CountStorage && _options.CalibrationSales > 0;
+        var stackOptions = StackOptions.For(StackProfile.Load);
+        stackOptions.Instances = _options.Instances;
+        stackOptions.WorkDirectory = work;
+        stackOptions.Log = _log;
+        stackOptions.PaymentExpirySeconds = _options.PaymentExpirySeconds;
+        stackOptions.VendReportDeadlineSeconds = _options.VendReportDeadlineSeconds;
+        // The storage calibration runs first on an incarnation with its timers idle (see CalibrateStorageAsync).
+        stackOptions.TimerIntervalSeconds = calibrate ? 3600 : _options.ReconcilerIntervalSeconds;
+        stackOptions.StorageConnection = async azurite =>
         {
-            // The storage calibration runs first on an incarnation with its timers idle (see CalibrateStorageAsync).
-            settings[TimerSetting] = "3600";
+            if (!_options.CountStorage)
+            {
+                return azurite.ConnectionString;
+            }
+
+            proxy = await StorageProxy.StartAsync(azurite.TablePort, azurite.QueuePort);
+            return proxy.ConnectionString(azurite.BlobPort);
+        };
+        foreach (var (key, value) in SimulatorSettings())
+        {
+            stackOptions.SimulatorSettings[key] = value;
         }
 
-        await runner.StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
+        foreach (var (key, value) in AppSettings())
+        {
+            stackOptions.AppSettings[key] = value;
+        }
 
-        using var http = MachineClient.CreateHttpClient();
+        VendingStack? stack = null;
+        try
+        {
+            stack = await VendingStack.StartAsync(stackOptions, cancellationToken);
+            report.Run.Instances = stack.Instances.Count;
+            await RunOnStackAsync(stack, proxy, report, total, cancellationToken);
+        }
+        finally
+        {
+            if (stack is not null)
+            {
+                await stack.DisposeAsync();
+            }
+
+            if (proxy is not null)
+            {
+                await proxy.DisposeAsync();
+            }
+        }
+
+        return report;
+    }
+
+    private async Task RunOnStackAsync(VendingStack stack, StorageProxy? proxy, LoadReport report, Stopwatch total, CancellationToken cancellationToken)
+    {
+        var simulator = stack.Simulator;
+        var tables = new TableServiceClient(stack.StorageConnectionString);
+        var calibrate = proxy is not null && _options.CalibrationSales > 0;
+        _operator = stack.NewOperatorClient();
+        _merchants = Merchants(stack.Settings);
+        using var http = MachineApiClient.CreateSharedHttpClient(stack.AppUrl);
         using var simulatorHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var metrics = new DriveMetrics();
         var records = new List<SaleRecord>();
@@ -102,14 +139,14 @@ public sealed class LoadHarness
             }
 
             _log($"Provisioning {_options.Machines} machines ...");
-            var profiles = await ProvisionAsync(http, runnerUrl, functionKey, cancellationToken);
+            var profiles = await ProvisionAsync(cancellationToken);
             var machines = profiles.Select((profile, i) => new VirtualMachine(profile,
-                new MachineClient(http, $"{runnerUrl}/api", profile.MachineId, profile.ApiKey), simulatorHttp, simulator.BaseUrl, _options, metrics,
+                new MachineApiClient(http, new ProvisionedMachine(profile.MachineId, profile.ApiKey)), simulatorHttp, simulator.BaseUrl, _options, metrics,
                 new Random(HashCode.Combine(_options.Seed, i)))).ToList();
 
             if (calibrate)
             {
-                report.Storage = await CalibrateStorageAsync(proxy!, runner, settings, http, runnerUrl, functionKey, simulatorHttp, simulator.BaseUrl, tables, records, cancellationToken);
+                report.Storage = await CalibrateStorageAsync(proxy!, stack, http, simulatorHttp, simulator.BaseUrl, tables, records, cancellationToken);
             }
             else
             {
@@ -146,13 +183,14 @@ public sealed class LoadHarness
                 return Task.Run(() => machine.RunAsync(_options.SalesPerMachine, _ => ScenarioFor(machine, scenarioRandom), records, stopStarting, driveStop.Token), driveStop.Token);
             }).ToList();
             var progress = ProgressAsync(metrics, totalSales, driveStop.Token);
-            var restart = _options.Faults ? RestartMidRunAsync(runner, metrics, totalSales, Task.WhenAll(driving), report, cancellationToken) : Task.CompletedTask;
+            var restart = _options.Faults ? RestartMidRunAsync(stack, metrics, totalSales, Task.WhenAll(driving), report, cancellationToken) : Task.CompletedTask;
             var outage = _options.OutageSeconds > 0 ? OutageMidRunAsync(simulator, metrics, totalSales, Task.WhenAll(driving), report, cancellationToken) : Task.CompletedTask;
             await Task.WhenAll(driving);
             await restart;
             await outage;
             await driveStop.CancelAsync();
             await progress;
+            _options.Progress?.Invoke(metrics.Finished, totalSales);
             report.Run.DriveSeconds = driveClock.Elapsed.TotalSeconds;
 
             // ---- converge ----
@@ -177,18 +215,23 @@ public sealed class LoadHarness
             if (_options.BurstSales > 0)
             {
                 simulator.Faults.Reset();
-                var burstMachines = await ProvisionBurstMachinesAsync(http, runnerUrl, functionKey, simulatorHttp, simulator.BaseUrl, metrics, cancellationToken);
+                var burstMachines = await ProvisionBurstMachinesAsync(http, simulatorHttp, simulator.BaseUrl, metrics, cancellationToken);
                 report.Webhooks = await BurstAsync(burstMachines, simulator, records, report.Webhooks, cancellationToken);
                 await WaitUntilSettledAsync(tables, records, _options.ConvergeTimeout, cancellationToken);
             }
 
             report.ApprovalToMachine = metrics.ApprovalToMachine.Summarize();
+            if (stack.Front is { } front)
+            {
+                (report.ApprovalSameInstance, report.ApprovalCrossInstance) = SplitByInstance(records, front);
+            }
             report.CreatePayment = metrics.CreatePayment.Summarize();
         }
         finally
         {
-            report.Runner.PeakMemoryBytes = runner.PeakMemoryBytes;
-            report.Runner.PeakRssBytes = runner.PeakRssBytes;
+            var processes = stack.Instances.OfType<ChildProcessFunctionApp>().ToList();
+            report.Runner.PeakMemoryBytes = processes.Max(p => p.PeakMemoryBytes);
+            report.Runner.PeakRssBytes = processes.Max(p => p.PeakRssBytes);
         }
 
         // ---- invariants ----
@@ -203,8 +246,38 @@ public sealed class LoadHarness
         report.Records = records;
         report.Run.LoadAverageAtEnd = RunInfo.LoadAverage();
         report.Run.TotalSeconds = total.Elapsed.TotalSeconds;
-        return report;
     }
+
+    /// <summary>Approval latencies split by whether the long poll that answered ran on the instance the AUTHORIZED
+    /// webhook landed on (woken in process) or on another (it saw the change by re-reading storage).</summary>
+    internal static (LatencySummary Same, LatencySummary Cross) SplitByInstance(IEnumerable<SaleRecord> records, RoundRobinFront front)
+    {
+        var same = new LatencyRecorder();
+        var cross = new LatencyRecorder();
+        foreach (var record in records)
+        {
+            if (record is not { Reference: { } reference, ApprovalToMachine: { } latency, ApprovalAnsweredBy: { } answeredBy })
+            {
+                continue;
+            }
+
+            var landing = front.WebhooksFor(reference).FirstOrDefault(w => w.EventName == "AUTHORIZED" && w.Status is >= 200 and < 300);
+            if (landing is null)
+            {
+                continue;
+            }
+
+            (landing.Instance == answeredBy ? same : cross).Add(latency);
+        }
+
+        return (same.Summarize(), cross.Summarize());
+    }
+
+    private static (string Id, string Currency)[] Merchants(IReadOnlyDictionary<string, string?> settings) =>
+        settings.Where(kv => kv.Key.StartsWith("Vipps:Merchants:", StringComparison.OrdinalIgnoreCase) && kv.Key.EndsWith(":Currencies:0", StringComparison.OrdinalIgnoreCase))
+            .Select(kv => (kv.Key.Split(':')[2], kv.Value!))
+            .OrderBy(m => m.Item2 == "NOK" ? 0 : 1)
+            .ToArray();
 
     // ---------------------------------------------------------------- setup
 
@@ -222,69 +295,19 @@ public sealed class LoadHarness
         ["Simulator:Webhooks:TimeoutSeconds"] = "10",
     };
 
-    /// <summary>
-    /// Our merchant blocks from the simulator's own merchants (one selling NOK, one DKK), named with letters and digits
-    /// only as the product requires, each with a fresh webhook registration for the runner's URL and its secret.
-    /// </summary>
-    private static (string Id, string Currency)[] AddMerchants(Dictionary<string, string> settings, RunningSimulator simulator, string runnerUrl)
+    /// <summary>The app settings of a load run, over the sample's (the stack wires storage, Vipps, URLs and keys).</summary>
+    private static Dictionary<string, string?> AppSettings() => new(StringComparer.OrdinalIgnoreCase)
     {
-        var registry = simulator.Services.GetRequiredService<WebhookRegistry>();
-        var chosen = new List<(string, string)>();
-        foreach (var currency in new[] { "NOK", "DKK" })
-        {
-            var (simulatorId, merchant) = simulator.Options.Merchants.First(m => m.Value.Currencies.Contains(currency));
-            var id = new string(simulatorId.Where(char.IsAsciiLetterOrDigit).ToArray());
-            var prefix = $"Vipps:Merchants:{id}:";
-            settings[prefix + "MerchantSerialNumber"] = merchant.MerchantSerialNumber;
-            settings[prefix + "ClientId"] = merchant.ClientId;
-            settings[prefix + "ClientSecret"] = merchant.ClientSecret;
-            settings[prefix + "SubscriptionKey"] = merchant.SubscriptionKey;
-            for (var i = 0; i < merchant.Currencies.Count; i++)
-            {
-                settings[prefix + $"Currencies:{i}"] = merchant.Currencies[i];
-            }
-
-            settings[prefix + "Brand"] = merchant.Brand;
-            settings[prefix + "TargetUrlQrApproved"] = merchant.TargetUrlQrApproved ? "true" : "false";
-            var registration = registry.TryRegister(merchant.MerchantSerialNumber, new Uri($"{runnerUrl}/api/webhooks/vipps"), WebhookRegistry.PaymentEvents, 25)
-                ?? throw new InvalidOperationException($"Could not register the webhook of {simulatorId}.");
-            settings[prefix + "WebhookSecret"] = registration.Secret;
-            chosen.Add((id, currency));
-        }
-
-        return [.. chosen];
-    }
-
-    private Dictionary<string, string> RunnerSettings(string work, string runnerUrl, string functionKey, string vippsUrl, string storage) => new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["VendingStorage"] = storage,
-        ["AzureWebJobsStorage"] = storage,
-        ["Vipps:BaseUrl"] = vippsUrl,
         // A hung Vipps call is given up after 3 s and retried with the same idempotency key.
         ["Vipps:AttemptTimeoutSeconds"] = "3",
         ["Vipps:TotalTimeoutSeconds"] = "20",
-        ["Vending:PublicBaseUrl"] = runnerUrl,
-        ["Vending:VendReportDeadlineSeconds"] = _options.VendReportDeadlineSeconds.ToString(CultureInfo.InvariantCulture),
         ["Vending:ExpiryGraceSeconds"] = "2",
         ["Vending:CommandStaleSeconds"] = "10",
-        [TimerSetting] = _options.ReconcilerIntervalSeconds.ToString(CultureInfo.InvariantCulture),
-        ["LocalRunner:FunctionKey"] = functionKey,
-        // An empty local.settings.json of our own: a developer's must not point the run elsewhere.
-        ["LocalRunner:LocalSettingsPath"] = EmptyLocalSettings(work),
         ["Reconciler:Schedule"] = "*/10 * * * * *",
         ["Events:TopicName"] = "payment-events",
-        ["Events:LocalSinkPath"] = Path.Combine(work, "events.jsonl"),
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
     };
-
-    private static string EmptyLocalSettings(string work)
-    {
-        var path = Path.Combine(work, "local.settings.json");
-        File.WriteAllText(path, """{ "IsEncrypted": false, "Values": {} }""");
-        return path;
-    }
 
     private FaultSettings FaultProfile() => new()
     {
@@ -309,7 +332,7 @@ public sealed class LoadHarness
         ],
     };
 
-    private async Task<List<MachineProfile>> ProvisionAsync(HttpClient http, string runnerUrl, string functionKey, CancellationToken cancellationToken)
+    private async Task<List<MachineProfile>> ProvisionAsync(CancellationToken cancellationToken)
     {
         var profiles = new MachineProfile[_options.Machines];
         using var gate = new SemaphoreSlim(4);
@@ -322,7 +345,7 @@ public sealed class LoadHarness
                 // (A small run still gets one such machine, its last.)
                 var atAuthorization = i % 10 == 9 || (_options.Machines is >= 3 and < 10 && i == _options.Machines - 1);
                 var (merchant, currency) = _merchants[i % 2];
-                profiles[i] = await ProvisionOneAsync(http, runnerUrl, functionKey, $"lt-m{i:D3}", merchant, currency, atAuthorization, cancellationToken);
+                profiles[i] = await ProvisionOneAsync($"lt-m{i:D3}", merchant, currency, atAuthorization, cancellationToken);
             }
             finally
             {
@@ -332,33 +355,13 @@ public sealed class LoadHarness
         return [.. profiles];
     }
 
-    private static async Task<MachineProfile> ProvisionOneAsync(HttpClient http, string runnerUrl, string functionKey, string machineId, string merchant, string currency, bool atAuthorization, CancellationToken cancellationToken)
+    private async Task<MachineProfile> ProvisionOneAsync(string machineId, string merchant, string currency, bool atAuthorization, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"{runnerUrl}/api/operator/machines"))
-        {
-            Content = JsonContent.Create(new
-            {
-                machineId,
-                name = $"Load machine {machineId}",
-                location = "Load test",
-                merchantId = merchant,
-                currency,
-                captureMode = atAuthorization ? "OnAuthorization" : "OnDelivery",
-                qrFormat = "url",
-            }),
-        };
-        request.Headers.Add("x-functions-key", functionKey);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        using var response = await http.SendAsync(request, timeout.Token);
-        var body = await response.Content.ReadAsStringAsync(timeout.Token);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"Provisioning {machineId} answered {(int)response.StatusCode}: {body}");
-        }
-
-        using var json = JsonDocument.Parse(body);
-        return new MachineProfile(machineId, json.RootElement.GetProperty("apiKey").GetString()!, merchant, currency, atAuthorization);
+        var machine = await _operator!.ProvisionMachineAsync(new MachineRegistration(
+            machineId, $"Load machine {machineId}", "Load test", merchant, currency, atAuthorization ? "OnAuthorization" : "OnDelivery", "url"), timeout.Token);
+        return new MachineProfile(machineId, machine.ApiKey, merchant, currency, atAuthorization);
     }
 
     // ---------------------------------------------------------------- baseline
@@ -411,13 +414,13 @@ public sealed class LoadHarness
     /// queues). The close: the runner is restarted with its reconciler on, whose passes look at those (now finished)
     /// sales and drop them from the open-sales list; counted until the list is empty, minus that runner's idle rate.
     /// </summary>
-    private async Task<StorageFigures> CalibrateStorageAsync(StorageProxy proxy, RunnerProcess runner, Dictionary<string, string> settings,
-        HttpClient http, string runnerUrl, string functionKey, HttpClient simulatorHttp, string simulatorUrl, TableServiceClient tables,
+    private async Task<StorageFigures> CalibrateStorageAsync(StorageProxy proxy, VendingStack stack,
+        HttpClient http, HttpClient simulatorHttp, string simulatorUrl, TableServiceClient tables,
         List<SaleRecord> records, CancellationToken cancellationToken)
     {
         _log($"Counting storage requests of {_options.CalibrationSales} happy-path sales ...");
-        var profile = await ProvisionOneAsync(http, runnerUrl, functionKey, "lt-calibration", _merchants[0].Id, _merchants[0].Currency, false, cancellationToken);
-        var machine = new VirtualMachine(profile, new MachineClient(http, $"{runnerUrl}/api", profile.MachineId, profile.ApiKey),
+        var profile = await ProvisionOneAsync("lt-calibration", _merchants[0].Id, _merchants[0].Currency, false, cancellationToken);
+        var machine = new VirtualMachine(profile, new MachineApiClient(http, new ProvisionedMachine(profile.MachineId, profile.ApiKey)),
             simulatorHttp, simulatorUrl, _options, new DriveMetrics(), new Random(_options.Seed))
         {
             CustomerDelay = TimeSpan.FromMilliseconds(500),
@@ -456,9 +459,9 @@ public sealed class LoadHarness
 
         var counted = references.Count;
         _log("Restarting the runner with its reconciler on; counting the close of the calibration sales ...");
-        await runner.KillAsync();
-        settings[TimerSetting] = _options.ReconcilerIntervalSeconds.ToString(CultureInfo.InvariantCulture);
-        await runner.StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
+        await stack.StopInstancesAsync();
+        stack.SetAppSetting(TimerSetting, _options.ReconcilerIntervalSeconds.ToString(CultureInfo.InvariantCulture));
+        await stack.StartInstancesAsync(cancellationToken);
         var closeStart = proxy.Snapshot();
         var closeClock = Stopwatch.StartNew();
         var closed = await WaitForAsync(async () =>
@@ -524,7 +527,7 @@ public sealed class LoadHarness
 
     // ---------------------------------------------------------------- drive helpers
 
-    private async Task RestartMidRunAsync(RunnerProcess runner, DriveMetrics metrics, int totalSales, Task driving, LoadReport report, CancellationToken cancellationToken)
+    private async Task RestartMidRunAsync(VendingStack stack, DriveMetrics metrics, int totalSales, Task driving, LoadReport report, CancellationToken cancellationToken)
     {
         var threshold = (int)Math.Ceiling(totalSales * _options.RestartAtFraction);
         while (metrics.Finished < threshold && !driving.IsCompleted)
@@ -538,10 +541,12 @@ public sealed class LoadHarness
             return;
         }
 
-        _log($"Killing the runner (SIGKILL) after {metrics.Finished} of {totalSales} sales ...");
-        await runner.KillAsync();
+        // One instance dies (with one instance: the app); the others, if any, carry on behind the front.
+        var victim = stack.Instances[0];
+        _log($"Killing instance {victim.Id} (SIGKILL) after {metrics.Finished} of {totalSales} sales ...");
+        await victim.StopAsync();
         await Task.Delay(_options.RestartDowntime, cancellationToken);
-        await runner.StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
+        await victim.StartAsync(cancellationToken);
         report.Runner.Restarts++;
         _log("Runner restarted.");
     }
@@ -582,10 +587,16 @@ public sealed class LoadHarness
     {
         try
         {
+            // A live progress bar (the command line) is fed twice a second; without one, a log line every 10 s.
+            var ticks = 0;
             while (true)
             {
-                await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
-                _log($"   {metrics.Finished}/{total} sales done");
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                _options.Progress?.Invoke(metrics.Finished, total);
+                if (_options.Progress is null && ++ticks % 20 == 0)
+                {
+                    _log($"   {metrics.Finished}/{total} sales done");
+                }
             }
         }
         catch (OperationCanceledException)
@@ -607,7 +618,7 @@ public sealed class LoadHarness
     // ---------------------------------------------------------------- webhook burst
 
     /// <summary>A machine has at most one open sale, so the burst has a machine per sale.</summary>
-    private async Task<List<VirtualMachine>> ProvisionBurstMachinesAsync(HttpClient http, string runnerUrl, string functionKey,
+    private async Task<List<VirtualMachine>> ProvisionBurstMachinesAsync(HttpClient http,
         HttpClient simulatorHttp, string simulatorUrl, DriveMetrics metrics, CancellationToken cancellationToken)
     {
         _log($"Provisioning {_options.BurstSales} burst machines ...");
@@ -619,8 +630,8 @@ public sealed class LoadHarness
             try
             {
                 var (merchant, currency) = _merchants[k % 2];
-                var profile = await ProvisionOneAsync(http, runnerUrl, functionKey, $"lt-b{k:D3}", merchant, currency, false, cancellationToken);
-                machines[k] = new VirtualMachine(profile, new MachineClient(http, $"{runnerUrl}/api", profile.MachineId, profile.ApiKey),
+                var profile = await ProvisionOneAsync($"lt-b{k:D3}", merchant, currency, false, cancellationToken);
+                machines[k] = new VirtualMachine(profile, new MachineApiClient(http, new ProvisionedMachine(profile.MachineId, profile.ApiKey)),
                     simulatorHttp, simulatorUrl, _options, metrics, new Random(HashCode.Combine(_options.Seed, k, "burst")));
             }
             finally

@@ -11,6 +11,9 @@ public sealed class LoadOptions
     /// <summary>Virtual machines selling concurrently.</summary>
     public int Machines { get; set; } = 50;
 
+    /// <summary>Instances of the Function App over the same storage, round robin behind one front (<c>--instances</c>).</summary>
+    public int Instances { get; set; } = 1;
+
     /// <summary>Sales per machine, one after the other.</summary>
     public int SalesPerMachine { get; set; } = 20;
 
@@ -76,8 +79,11 @@ public sealed class LoadOptions
     /// <summary>Progress lines (null: quiet).</summary>
     public Action<string>? Log { get; set; } = Console.WriteLine;
 
+    /// <summary>Sales finished of the drive's total, twice a second while it runs (the command line's progress bar).</summary>
+    public Action<int, int>? Progress { get; set; }
+
     public const string Usage =
-        "Usage: dotnet run --project tools/LoadTest -c Release -- [--machines 50] [--sales 20] [--faults] [--outage SECONDS] [--seed N] [--json out.json]\n" +
+        "Usage: dotnet run --project tools/LoadTest -c Release -- [--machines 50] [--sales 20] [--instances 1] [--faults] [--outage SECONDS] [--seed N] [--json out.json]\n" +
         "       [--burst 200] [--calibration 10] [--baseline-inserts 3000] [--expiry-seconds 8] [--vend-deadline-seconds 10]\n" +
         "       [--reconciler-seconds 2] [--converge-seconds 120] [--drop-rate 0.1] [--rotate-scenarios] [--no-storage-count]";
 
@@ -91,6 +97,7 @@ public sealed class LoadOptions
             switch (args[i])
             {
                 case "--machines": options.Machines = Int(); break;
+                case "--instances": options.Instances = Int(); break;
                 case "--sales": options.SalesPerMachine = Int(); break;
                 case "--faults": options.Faults = true; break;
                 case "--outage": options.OutageSeconds = Int(); break;
@@ -114,6 +121,11 @@ public sealed class LoadOptions
         if (options.Machines is < 1 or > 500 || options.SalesPerMachine is < 1 or > 1000)
         {
             throw new ArgumentException("--machines must be 1..500 and --sales 1..1000.");
+        }
+
+        if (options.Instances is < 1 or > 8)
+        {
+            throw new ArgumentException("--instances must be 1..8.");
         }
 
         if (options.OutageSeconds is < 0 or > 3600)

@@ -14,6 +14,12 @@ public sealed class LoadReport
 
     public LatencySummary ApprovalToMachine { get; set; } = LatencySummary.Of([]);
 
+    /// <summary>With several instances: approvals whose long poll ran on the instance the AUTHORIZED webhook landed on.</summary>
+    public LatencySummary? ApprovalSameInstance { get; set; }
+
+    /// <summary>With several instances: approvals whose long poll ran on another instance (it re-reads storage).</summary>
+    public LatencySummary? ApprovalCrossInstance { get; set; }
+
     public LatencySummary CreatePayment { get; set; } = LatencySummary.Of([]);
 
     /// <summary>Crashed machines: how long after the vend-report deadline the reservation was released.</summary>
@@ -58,7 +64,7 @@ public sealed class LoadReport
         var text = new StringBuilder();
         void Line(string line = "") => text.AppendLine(line);
         var c = CultureInfo.InvariantCulture;
-        Line($"== Load run: {Run.Machines} machines x {Run.SalesPerMachine} sales, faults {(Run.Faults ? "ON" : "off")}, seed {Run.Seed}");
+        Line($"== Load run: {Run.Machines} machines x {Run.SalesPerMachine} sales, {Run.Instances} instance(s), faults {(Run.Faults ? "ON" : "off")}, seed {Run.Seed}");
         Line($"   machine: {Run.ProcessorCount} cores, {Run.Os}, .NET {Run.Runtime}; load average at start {Run.LoadAverageAtStart}, at end {Run.LoadAverageAtEnd}");
         Line($"   drive {Run.DriveSeconds.ToString("F1", c)} s, converge {Run.ConvergeSeconds.ToString("F1", c)} s, whole run {Run.TotalSeconds.ToString("F1", c)} s; runner restarts: {Runner.Restarts}" +
              (Runner.OutageStartedAfterSales is { } outageAfter ? $"; Vipps commands 503 for {Runner.OutageSeconds} s from sale {outageAfter}" : ""));
@@ -70,6 +76,12 @@ public sealed class LoadReport
         Line($"   vend reports refused: {Sales.VendRefused}; creates abandoned: {Sales.CreatesAbandoned}; creates that waited for the machine's previous sale (409 open_sale_exists): {Sales.OpenSaleWaits}, retried {Sales.OpenSaleRetries} times at 1/s");
         Line();
         Line($"Approval -> machine long-poll answer: {ApprovalToMachine}");
+        if (ApprovalSameInstance is { } same && ApprovalCrossInstance is { } cross)
+        {
+            Line($"   long poll on the instance the webhook landed on: {same}");
+            Line($"   long poll on another instance:                   {cross}");
+        }
+
         Line($"Create payment (POST /api/payments):  {CreatePayment}");
         Line($"Crashed machine released after its vend-report deadline by: {ReleaseAfterDeadline} (reconciler every {Run.ReconcilerIntervalSeconds} s)");
         Line($"Webhooks: burst of {Webhooks.BurstCount} AUTHORIZED handled at {Webhooks.BurstHandledPerSecond.ToString("F0", c)}/s " +
@@ -140,6 +152,7 @@ public sealed class LoadReport
 public sealed class RunInfo
 {
     public int Machines { get; init; }
+    public int Instances { get; set; } = 1;
     public int SalesPerMachine { get; init; }
     public bool Faults { get; init; }
     public int Seed { get; init; }

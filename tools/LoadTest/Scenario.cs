@@ -128,4 +128,10 @@ public sealed class SaleRecord
     public long RefusedDeliveredAmount { get; set; }
 
     public string? Note { get; set; }
+
+    /// <summary>From the customer's approval to the machine's long poll answering Authorized (null when not measured).</summary>
+    public TimeSpan? ApprovalToMachine { get; set; }
+
+    /// <summary>The instance whose long poll answered Authorized (null with one instance).</summary>
+    public string? ApprovalAnsweredBy { get; set; }
 }

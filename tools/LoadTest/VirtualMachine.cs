@@ -1,3 +1,4 @@
+using Vending.Stack.Clients;
 using System.Diagnostics;
 
 namespace LoadTest;
@@ -28,7 +29,7 @@ public sealed class DriveMetrics
 /// </summary>
 public sealed class VirtualMachine(
     MachineProfile profile,
-    MachineClient api,
+    MachineApiClient api,
     HttpClient simulatorHttp,
     string simulatorBaseUrl,
     LoadOptions options,
@@ -97,7 +98,7 @@ public sealed class VirtualMachine(
         var blocked = Stopwatch.StartNew();
         var openSaleBudget = TimeSpan.FromSeconds(Math.Min(180, options.VendReportDeadlineSeconds + (4 * options.ReconcilerIntervalSeconds) + 60));
         record.OpenSaleRetries = 0;
-        while (answer is { Status: 409, Code: "open_sale_exists" } && blocked.Elapsed < openSaleBudget)
+        while (answer is { StatusCode: 409, Code: "open_sale_exists" } && blocked.Elapsed < openSaleBudget)
         {
             record.WaitedForOpenSale = true;
             record.OpenSaleRetries++;
@@ -106,22 +107,22 @@ public sealed class VirtualMachine(
             answer = await api.CreateAsync(body, CallBudget, cancellationToken);
         }
 
-        if (answer.Status == 201)
+        if (answer.StatusCode == 201)
         {
             metrics.CreatePayment.Add(answer.Elapsed);
         }
 
         if (!answer.Ok)
         {
-            record.CreateAbandoned = MachineClient.IsTransient(answer.Status);
-            record.Note = $"create answered {answer.Status} {answer.Code}: {answer.Str("title")}";
+            record.CreateAbandoned = MachineApiClient.IsTransient(answer.StatusCode);
+            record.Note = $"create answered {answer.StatusCode} {answer.Code}: {answer.Str("title")}";
             return false;
         }
 
         record.Reference = answer.Str("reference");
-        record.CreateState = answer.State;
-        record.LastMachineState = answer.State;
-        return answer.State == "Created" && record.Reference is not null;
+        record.CreateState = answer.Str("state");
+        record.LastMachineState = answer.Str("state");
+        return answer.Str("state") == "Created" && record.Reference is not null;
     }
 
     public async Task SellAsync(SaleRecord record, CancellationToken cancellationToken)
@@ -142,7 +143,7 @@ public sealed class VirtualMachine(
                 : Task.CompletedTask;
             await Task.Delay(giveUp, cancellationToken);
             var cancel = await api.CancelAsync(reference, CallBudget, cancellationToken);
-            record.LastMachineState = cancel.State ?? $"cancel answered {cancel.Status} {cancel.Code}";
+            record.LastMachineState = cancel.Str("state") ?? $"cancel answered {cancel.StatusCode} {cancel.Code}";
             await race;
             return;
         }
@@ -154,7 +155,7 @@ public sealed class VirtualMachine(
         {
             // Still Created long after the payment should have expired: the machine gives up, as a real one would.
             var cancel = await api.CancelAsync(reference, CallBudget, cancellationToken);
-            record.LastMachineState = cancel.State;
+            record.LastMachineState = cancel.Str("state");
             record.Note = "machine gave up waiting and cancelled";
             return;
         }
@@ -183,7 +184,7 @@ public sealed class VirtualMachine(
             case MachineAction.CancelAfterAuthorization:
             {
                 var cancel = await api.CancelAsync(reference, CallBudget, cancellationToken);
-                record.LastMachineState = cancel.State ?? $"cancel answered {cancel.Status} {cancel.Code}";
+                record.LastMachineState = cancel.Str("state") ?? $"cancel answered {cancel.StatusCode} {cancel.Code}";
                 return;
             }
         }
@@ -199,11 +200,11 @@ public sealed class VirtualMachine(
         {
             record.VendAccepted = true;
             record.DeliveredAmount = delivered;
-            record.LastMachineState = answer.State;
+            record.LastMachineState = answer.Str("state");
         }
         else
         {
-            record.VendRefusal = $"{answer.Status} {answer.Code}";
+            record.VendRefusal = $"{answer.StatusCode} {answer.Code}";
             record.VendRefusalCode = answer.Code;
             record.RefusedDeliveredAmount = delivered;
         }
@@ -230,15 +231,18 @@ public sealed class VirtualMachine(
             var answer = await api.WaitAsync(record.Reference!, "Created", 10, CallBudget, cancellationToken);
             if (!answer.Ok)
             {
-                record.Note = $"long-poll answered {answer.Status} {answer.Code}";
-                return answer.Status == 404 ? "NotFound" : null;
+                record.Note = $"long-poll answered {answer.StatusCode} {answer.Code}";
+                return answer.StatusCode == 404 ? "NotFound" : null;
             }
 
-            if (answer.State is { } state && state != "Created")
+            if (answer.Str("state") is { } state && state != "Created")
             {
                 if (approval.ElapsedSinceApproval() is { } latency)
                 {
                     metrics.ApprovalToMachine.Add(latency);
+                    // With several instances: which one answered, to compare with where the AUTHORIZED webhook landed.
+                    record.ApprovalToMachine = latency;
+                    record.ApprovalAnsweredBy = answer.Instance;
                 }
 
                 return state;

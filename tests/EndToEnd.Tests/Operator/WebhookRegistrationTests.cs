@@ -11,7 +11,7 @@ namespace VendingFunctions.Tests.Operator;
 
 /// <summary><c>POST operator/webhooks/ensure</c> against the simulator's Webhooks API: exactly one registration per
 /// merchant for our URL whose secret we hold, found by listing, made when missing, strays and lost ones deleted.</summary>
-public sealed class WebhookRegistrationTests(ProductStack stack, ITestOutputHelper output) : IClassFixture<ProductStack>
+public sealed class WebhookRegistrationTests(ConfiguredWebhookSecretStack stack, ITestOutputHelper output) : IClassFixture<ConfiguredWebhookSecretStack>
 {
     private static readonly string[] MerchantIds = ["mobilepaydk", "vippsno"];
 

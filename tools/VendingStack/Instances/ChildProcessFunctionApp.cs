@@ -1,18 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace LoadTest;
+namespace Vending.Stack.Instances;
 
 /// <summary>
-/// The local runner (the Function App's HTTP, queue and timer functions) as a child process, so the harness can kill it
-/// like a crash (SIGKILL, no draining) and start it again on the same port. Its settings go in as environment variables
+/// The local runner (the Function App's HTTP, queue and timer functions) as a child process, so a test or the harness
+/// can kill it like a crash (SIGKILL, no draining) and start it again on the same port. Its settings go in as environment variables
 /// (<c>Key__Sub</c>); its output goes to a log file, not a pipe that could fill up. Samples VmHWM / VmRSS from
 /// /proc while it runs and keeps the highest value over every incarnation.
 /// </summary>
-public sealed class RunnerProcess : IAsyncDisposable
+public sealed class ChildProcessFunctionApp : IFunctionAppInstance
 {
     private readonly string _dll;
-    private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly FunctionAppInstanceSpec _spec;
     private readonly string _logPath;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private Process? _process;
@@ -21,15 +21,31 @@ public sealed class RunnerProcess : IAsyncDisposable
     private long _peakHwmKb;
     private long _peakRssKb;
 
-    public RunnerProcess(string dll, string url, IReadOnlyDictionary<string, string> settings, string logPath)
+    public ChildProcessFunctionApp(FunctionAppInstanceSpec spec, string dll)
     {
+        if (spec.ConfigureServices is not null)
+        {
+            throw new ArgumentException("A child process cannot take service registrations of this process; host the instance in process.", nameof(spec));
+        }
+
         _dll = dll;
-        Url = url.TrimEnd('/');
-        _settings = settings;
-        _logPath = logPath;
+        _spec = spec;
+        Url = spec.BaseUrl.ToString().TrimEnd('/');
+        _logPath = spec.LogPath;
     }
 
+    public string Id => _spec.Id;
+
+    public Uri BaseUrl => _spec.BaseUrl;
+
     public string Url { get; }
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public IServiceProvider? Services => null;
+
+    /// <summary>Where its standard output and error go (appended across restarts).</summary>
+    public string LogPath => _logPath;
 
     public int Starts { get; private set; }
 
@@ -40,17 +56,22 @@ public sealed class RunnerProcess : IAsyncDisposable
 
     public long? PeakRssBytes => Interlocked.Read(ref _peakRssKb) is > 0 and var kb ? kb * 1024 : null;
 
-    /// <summary>The runner dll of the same configuration as this harness (Release under <c>dotnet run -c Release</c>, Debug under tests).</summary>
-    public static string FindRunnerDll(string repositoryRoot)
+    /// <summary>The runner dll of the same configuration as the caller (Release under <c>dotnet run -c Release</c>, Debug under tests).</summary>
+    public static string FindRunnerDll()
     {
+        var repositoryRoot = Vending.Testing.Azurite.RepositoryRoot();
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Release";
         var candidates = new[] { configuration, "Release", "Debug" }
             .Select(c => Path.Combine(repositoryRoot, "tools", "LocalRunner", "bin", c, "net10.0", "LocalRunner.dll"))
             .Where(File.Exists)
             .ToList();
         return candidates.FirstOrDefault()
-            ?? throw new InvalidOperationException($"LocalRunner.dll not found under tools/LocalRunner/bin/{configuration}/net10.0: build tools/LoadTest (it builds the runner first).");
+            ?? throw new InvalidOperationException($"LocalRunner.dll not found under tools/LocalRunner/bin/{configuration}/net10.0: build the caller (it builds the runner first).");
     }
+
+    public Task StartAsync(CancellationToken cancellationToken) => StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
+
+    public Task StopAsync() => KillAsync();
 
     public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -69,10 +90,12 @@ public sealed class RunnerProcess : IAsyncDisposable
         start.ArgumentList.Add(_dll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(Url);
-        foreach (var (key, value) in _settings)
+        foreach (var (key, value) in _spec.Settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = _spec.EnvironmentName;
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var log = new StreamWriter(new FileStream(_logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };

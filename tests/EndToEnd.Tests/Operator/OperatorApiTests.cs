@@ -8,7 +8,7 @@ namespace VendingFunctions.Tests.Operator;
 
 /// <summary>The operator routes over real HTTP: local runner + Azurite + the Vipps simulator (whose ledger is the truth
 /// about money), with the default key rotation grace (24 h).</summary>
-public sealed partial class OperatorApiTests(ProductStack stack, ITestOutputHelper output) : IClassFixture<ProductStack>
+public sealed partial class OperatorApiTests(ConfiguredWebhookSecretStack stack, ITestOutputHelper output) : IClassFixture<ConfiguredWebhookSecretStack>
 {
     private HttpClient Operator => stack.Operator;
 

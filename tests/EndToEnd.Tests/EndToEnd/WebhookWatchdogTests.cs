@@ -14,6 +14,8 @@ public sealed class WebhookWatchdogTests
 {
     private static Task<ProductStack> StartAsync() => ProductStack.StartAsync(new ProductStackOptions
     {
+        // Registered before the runner starts (the watchdog adopts them): an ensure at boot would race its first run.
+        Webhooks = Vending.Stack.WebhookSetup.ConfiguredSecret,
         RunnerSettings = { ["WebhookWatchdog:Enabled"] = "true" },
     });
 

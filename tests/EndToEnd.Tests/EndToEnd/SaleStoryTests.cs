@@ -14,7 +14,44 @@ namespace VendingFunctions.Tests.EndToEnd;
 /// signed webhooks → queue commands → reconciler. Every test asserts what really moved (the simulator's ledger: exact
 /// captured and cancelled amounts, the number of capture operations) and what the machine saw.
 /// </summary>
-public sealed class SaleStoryTests(ProductStack stack) : IClassFixture<ProductStack>
+public sealed class SaleStoryTests(ProductStack stack) : SaleStories(stack), IClassFixture<ProductStack>;
+
+/// <summary>The same stories with three instances over the same storage behind a round-robin front: the long poll,
+/// the vend report, Vipps' webhooks and the queue commands of one sale land on different instances.</summary>
+public sealed class ThreeInstanceSaleStoryTests(ThreeInstanceStack stack) : SaleStories(stack), IClassFixture<ThreeInstanceStack>
+{
+    [Fact]
+    public async Task The_front_spreads_one_sale_over_the_instances_and_its_webhooks_land_there_too()
+    {
+        using var machine = await stack.NewMachineAsync("spread");
+        var created = await machine.CreateSaleAsync(MachineClient.Cola(2100));
+        var reference = created.Reference;
+        Assert.Null(stack.Simulator.Approve(reference));
+        var authorized = await machine.WaitForStateAsync(reference, "Authorized");
+
+        // Round robin per request: six reads in a row cannot all come from one of three instances.
+        var served = new List<string?> { created.Instance, authorized.Instance };
+        for (var i = 0; i < 6; i++)
+        {
+            served.Add((await machine.GetAsync(reference)).AssertStatus(HttpStatusCode.OK).Instance);
+        }
+
+        Assert.All(served, instance => Assert.Contains(instance, new[] { "i0", "i1", "i2" }));
+        Assert.True(served.Distinct().Count() >= 2, $"served by {string.Join(",", served)}");
+
+        (await machine.VendAsync(reference, "delivered")).AssertStatus(HttpStatusCode.OK);
+        await machine.WaitForStateAsync(reference, "Captured");
+        var landings = await ProductStack.WaitForAsync(
+            () => Task.FromResult<IReadOnlyList<Vending.Stack.WebhookLanding>?>(
+                stack.Stack.Front!.WebhooksFor(reference) is { Count: > 0 } l && l.Any(w => w.EventName == "AUTHORIZED") ? l : null),
+            what: "the AUTHORIZED webhook passed the front");
+        Assert.All(landings, w => Assert.Contains(w.Instance, new[] { "i0", "i1", "i2" }));
+        Assert.Contains(landings, w => w.EventName == "AUTHORIZED" && w.Status == 200);
+    }
+}
+
+/// <summary>The sale stories, run by <see cref="SaleStoryTests"/> (one instance) and <see cref="ThreeInstanceSaleStoryTests"/>.</summary>
+public abstract class SaleStories(ProductStack stack)
 {
     private static readonly SaleLine[] ColaAndChips = [new("cola", "Cola 0.5 l", 2, 2500), new("chips", "Chips", 1, 3000)];
 

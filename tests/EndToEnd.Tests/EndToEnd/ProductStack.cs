@@ -1,0 +1,315 @@
+global using ApiAnswer = Vending.Stack.Clients.ApiAnswer;
+global using MachineClient = Vending.Stack.Clients.MachineApiClient;
+global using ProvisionedMachine = Vending.Stack.Clients.ProvisionedMachine;
+global using SaleLine = Vending.Stack.Clients.SaleLine;
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using LocalRunner;
+using Microsoft.Extensions.Logging;
+using Vending.Stack;
+using Vending.Stack.Clients;
+using Vending.Stack.Instances;
+using VendingFunctions.Tests.Contract;
+using VippsSimulator.Hosting;
+
+namespace VendingFunctions.Tests.EndToEnd;
+
+/// <summary>How a <see cref="ProductStack"/> is started; the defaults suit fast, honest end-to-end tests on a shared 2-core machine.</summary>
+public sealed class ProductStackOptions
+{
+    /// <summary>Authorized with no vend report for this long: the reconciler releases (product default 120).</summary>
+    public int VendReportDeadlineSeconds { get; init; } = 120;
+
+    /// <summary>Interval of every timer (reconciler + outbox sweep) instead of its schedule.</summary>
+    public int TimerIntervalSeconds { get; init; } = 1;
+
+    /// <summary>Instances of the Function App over the same storage, round robin behind one front when more than one.</summary>
+    public int Instances { get; init; } = 1;
+
+    /// <summary>How webhooks are registered: through <c>webhooks/ensure</c> (default) or by hand with the secret configured.</summary>
+    public WebhookSetup Webhooks { get; init; } = WebhookSetup.Ensure;
+
+    /// <summary>Extra simulator settings (keys like <c>Simulator:PaymentExpirySeconds</c>), over the fixture's.</summary>
+    public Dictionary<string, string?> SimulatorSettings { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Extra runner settings (keys like <c>Vending:ExpiryGraceSeconds</c>), over the fixture's.</summary>
+    public Dictionary<string, string?> RunnerSettings { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Extra service registrations of the runner, after the app's own (a probe, never a fake of a real part).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+}
+
+/// <summary>
+/// The whole product on loopback for the end-to-end tests: the stack library (<see cref="VendingStack"/>, profile
+/// <see cref="StackProfile.EndToEnd"/>) plus what tests need around it: captured logs, a recorder of every answer
+/// (checked against docs/openapi.yaml on dispose), the event sink, and waits on conditions. Use as
+/// <c>IClassFixture&lt;ProductStack&gt;</c> (one stack per test class, unique machine ids per test) or
+/// <c>await using var stack = await ProductStack.StartAsync(options)</c>.
+/// </summary>
+public class ProductStack : IAsyncLifetime, IAsyncDisposable
+{
+    public const string FunctionKey = "e2e-function-key";
+
+    private readonly ProductStackOptions _options;
+    private VendingStack? _stack;
+    private OperatorApiClient? _operator;
+
+    public ProductStack()
+        : this(new ProductStackOptions())
+    {
+    }
+
+    protected ProductStack(ProductStackOptions options)
+    {
+        _options = options;
+    }
+
+    public static async Task<ProductStack> StartAsync(ProductStackOptions? options = null)
+    {
+        var stack = new ProductStack(options ?? new ProductStackOptions());
+        try
+        {
+            await stack.InitializeAsync();
+        }
+        catch
+        {
+            await stack.DisposeAsync();
+            throw;
+        }
+
+        return stack;
+    }
+
+    /// <summary>The stack underneath (instances, front, storage).</summary>
+    public VendingStack Stack => _stack ?? throw new InvalidOperationException("The stack is not started.");
+
+    /// <summary>The app's base address, e.g. <c>http://127.0.0.1:41234/</c>: the instance, or the front before several
+    /// (the same across <see cref="RestartRunnerAsync"/>).</summary>
+    public Uri RunnerUrl => Stack.AppUrl;
+
+    /// <summary>The first instance's runner (its <c>Services</c> change on restart).</summary>
+    public LocalRunnerApp Runner => ((InProcessFunctionApp)Stack.Instances[0]).Runner;
+
+    public RunningSimulator Simulator => Stack.Simulator;
+
+    public string StorageConnectionString => Stack.StorageConnectionString;
+
+    /// <summary>The JSON-lines file the runner's outbox publishes payment events to (<c>Events:LocalSinkPath</c>).</summary>
+    public string EventsPath => Stack.EventsPath;
+
+    /// <summary>Every log line of the runner (all instances, across restarts), formatted, with exceptions.</summary>
+    public CapturedLogs Logs { get; } = new();
+
+    /// <summary>The settings the runner runs with (secrets included, and each merchant's webhook secret), for tests
+    /// that sign webhooks or check where secrets must not appear.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => Stack.Settings;
+
+    /// <summary>Values that must never appear in logs or answers: webhook secrets, Vipps client secrets and
+    /// subscription keys, the function key, and the secret part of every api key provisioned through this stack.</summary>
+    public IReadOnlyCollection<string> Secrets => Stack.Secrets;
+
+    /// <summary>An HttpClient on the runner with the operator's function key.</summary>
+    public HttpClient Operator => (_operator ?? throw new InvalidOperationException("The stack is not started.")).Http;
+
+    /// <summary>Every answer the operator client and this stack's machine clients received: checked against
+    /// docs/openapi.yaml when the stack is disposed (a test that got an undocumented answer fails there).</summary>
+    public ResponseRecorder Responses { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        var options = StackOptions.For(StackProfile.EndToEnd);
+        options.FunctionKey = FunctionKey;
+        options.Instances = _options.Instances;
+        options.Webhooks = _options.Webhooks;
+        options.TimerIntervalSeconds = _options.TimerIntervalSeconds;
+        options.VendReportDeadlineSeconds = _options.VendReportDeadlineSeconds;
+        options.ConfigureServices = services =>
+        {
+            services.AddSingleton<ILoggerProvider>(Logs);
+            _options.ConfigureServices?.Invoke(services);
+        };
+        foreach (var (key, value) in _options.SimulatorSettings)
+        {
+            options.SimulatorSettings[key] = value;
+        }
+
+        foreach (var (key, value) in _options.RunnerSettings)
+        {
+            options.AppSettings[key] = value;
+        }
+
+        _stack = await VendingStack.StartAsync(options);
+        _operator = Stack.NewOperatorClient(Responses.Handler());
+    }
+
+    /// <summary>Instances die and others take their place: every instance stops, then starts again on its port
+    /// with the same storage and settings. Sales in flight must converge from what is in storage.</summary>
+    public Task RestartRunnerAsync() => Stack.RestartInstancesAsync();
+
+    /// <summary>Stops every instance (until <see cref="StartRunnerAgainAsync"/>): nothing answers behind <see cref="RunnerUrl"/>.</summary>
+    public Task StopRunnerAsync() => Stack.StopInstancesAsync();
+
+    public Task StartRunnerAgainAsync() => Stack.StartInstancesAsync();
+
+    /// <summary>Provisions a machine through <c>POST /api/operator/machines</c> with the function key.</summary>
+    public async Task<ProvisionedMachine> ProvisionMachineAsync(
+        string machineId, string merchantId = "vippsno", string currency = "NOK", string captureMode = "OnDelivery", string qrFormat = "svg") =>
+        Stack.Remember(await _operator!.ProvisionMachineAsync(new MachineRegistration(machineId, $"E2E {machineId}", "Test lab", merchantId, currency, captureMode, qrFormat)));
+
+    /// <summary>A unique machine id (3-32 of a-z, 0-9, -) with a readable prefix.</summary>
+    public static string NewMachineId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(32, prefix.Length + 13)];
+
+    /// <summary>Provisions a fresh machine and returns its client.</summary>
+    public async Task<MachineClient> NewMachineAsync(
+        string prefix, string merchantId = "vippsno", string currency = "NOK", string captureMode = "OnDelivery", string qrFormat = "svg")
+    {
+        var machine = await ProvisionMachineAsync(NewMachineId(prefix), merchantId, currency, captureMode, qrFormat);
+        return Machine(machine);
+    }
+
+    /// <summary>The machine's client on the app; every answer it gets is recorded for the contract check.</summary>
+    public MachineClient Machine(ProvisionedMachine machine) => Stack.NewMachineClient(machine, Responses.Handler());
+
+    /// <summary>The payment events of one sale in the local sink, in file order (CloudEvents, one JSON document each).</summary>
+    public IReadOnlyList<JsonElement> Events(string reference)
+    {
+        if (!File.Exists(EventsPath))
+        {
+            return [];
+        }
+
+        string text;
+        using (var stream = new FileStream(EventsPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        using (var reader = new StreamReader(stream, Encoding.UTF8))
+        {
+            text = reader.ReadToEnd();
+        }
+
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => line.EndsWith('}'))
+            .Select(line => JsonDocument.Parse(line).RootElement.Clone())
+            .Where(e => e.GetProperty("subject").GetString() == reference)
+            .ToList();
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> (default 30 s) passes; then fails with <paramref name="what"/>.</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, string? what = null) =>
+        WaitUntilAsync(() => Task.FromResult(condition()), timeout, what);
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null, string? what = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Condition not met within {(timeout ?? TimeSpan.FromSeconds(30)).TotalSeconds} s: {what ?? "(unnamed)"}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Waits for a value: polls <paramref name="probe"/> until it returns non-null.</summary>
+    public static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, TimeSpan? timeout = null, string? what = null)
+        where T : class
+    {
+        T? value = null;
+        await WaitUntilAsync(async () => (value = await probe()) is not null, timeout, what);
+        return value!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _operator?.Dispose();
+        if (_stack is not null)
+        {
+            await _stack.DisposeAsync();
+        }
+
+        // The contract: every answer the tests saw must be one the API document describes.
+        var violations = Responses.Violations(OpenApiDocument.Current);
+        if (violations.Count > 0)
+        {
+            throw new Xunit.Sdk.XunitException(
+                $"{violations.Count} answer(s) of {Responses.Responses.Count} do not match docs/openapi.yaml:\n" + string.Join("\n", violations));
+        }
+    }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
+}
+
+/// <summary>The product stack with webhooks registered at Vipps by hand and their secrets configured (as an operator
+/// who registered before <c>webhooks/ensure</c> existed): for the tests of adoption.</summary>
+public sealed class ConfiguredWebhookSecretStack() : ProductStack(new ProductStackOptions { Webhooks = WebhookSetup.ConfiguredSecret });
+
+/// <summary>The product stack with three instances of the Function App over the same storage, round robin behind one front.</summary>
+public sealed class ThreeInstanceStack() : ProductStack(new ProductStackOptions { Instances = 3 });
+
+/// <summary>One log line of the runner.</summary>
+public sealed record CapturedLog(DateTimeOffset At, string Category, LogLevel Level, EventId EventId, string Message, string? Exception, IReadOnlyList<KeyValuePair<string, string?>> State)
+{
+    /// <summary>Everything a log sink could receive: message, exception text and structured values.</summary>
+    public string AllText => $"{Category} {Message} {Exception} {string.Join(' ', State.Select(s => $"{s.Key}={s.Value}"))}";
+
+    public override string ToString() => $"{At:HH:mm:ss.fff} {Level} {Category}: {Message}{(Exception is null ? "" : " " + Exception)}";
+}
+
+/// <summary>An <see cref="ILoggerProvider"/> that keeps every log line (all levels, scopes' values included) for assertions.</summary>
+public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
+{
+    private readonly ConcurrentQueue<CapturedLog> _entries = new();
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+    public IReadOnlyList<CapturedLog> Entries => _entries.ToArray();
+
+    /// <summary>The lines whose message, exception or structured values contain <paramref name="text"/>.</summary>
+    public IReadOnlyList<CapturedLog> Containing(string text) =>
+        Entries.Where(e => e.AllText.Contains(text, StringComparison.Ordinal)).ToList();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+    // The runner's host disposes its providers on stop; this one outlives restarts, so there is nothing to release.
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => owner._scopes.Push(state);
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var values = new List<KeyValuePair<string, string?>>();
+            if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
+            {
+                values.AddRange(pairs.Select(p => new KeyValuePair<string, string?>(p.Key, Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture))));
+            }
+
+            owner._scopes.ForEachScope((scope, list) =>
+            {
+                if (scope is IEnumerable<KeyValuePair<string, object?>> scopePairs)
+                {
+                    list.AddRange(scopePairs.Select(p => new KeyValuePair<string, string?>(p.Key, Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture))));
+                }
+                else if (scope is not null)
+                {
+                    list.Add(new KeyValuePair<string, string?>("scope", scope.ToString()));
+                }
+            }, values);
+
+            owner._entries.Enqueue(new CapturedLog(DateTimeOffset.UtcNow, category, logLevel, eventId, formatter(state, exception), exception?.ToString(), values));
+        }
+    }
+}
