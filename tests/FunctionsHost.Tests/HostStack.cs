@@ -41,12 +41,14 @@ public sealed class HostStack : IAsyncDisposable
     public static string FunctionAppPath =>
         typeof(HostStack).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "FunctionAppPath").Value!;
 
-    public static async Task<HostStack> StartAsync(Action<IDictionary<string, string?>>? adjust = null)
+    /// <summary>Starts the stack; <paramref name="adjust"/> changes the settings, <paramref name="queues"/> host.json's
+    /// <c>extensions.queues</c> (already polling every 250 ms).</summary>
+    public static async Task<HostStack> StartAsync(Action<IDictionary<string, string?>>? adjust = null, Action<System.Text.Json.Nodes.JsonNode>? queues = null)
     {
         var stack = new HostStack();
         try
         {
-            await stack.InitializeAsync(adjust);
+            await stack.InitializeAsync(adjust, queues);
             return stack;
         }
         catch
@@ -56,7 +58,7 @@ public sealed class HostStack : IAsyncDisposable
         }
     }
 
-    private async Task InitializeAsync(Action<IDictionary<string, string?>>? adjust)
+    private async Task InitializeAsync(Action<IDictionary<string, string?>>? adjust, Action<System.Text.Json.Nodes.JsonNode>? queues)
     {
         var root = Azurite.RepositoryRoot();
         _azurite = await Azurite.StartAsync();
@@ -74,6 +76,7 @@ public sealed class HostStack : IAsyncDisposable
         _hostJsonPath = Path.Combine(Path.GetTempPath(), $"functions-host-test-{Guid.NewGuid():N}.json");
         var hostJson = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(root, "host.json")))!;
         hostJson["extensions"]!["queues"]!["maxPollingInterval"] = "00:00:00.250";
+        queues?.Invoke(hostJson["extensions"]!["queues"]!);
         await File.WriteAllTextAsync(_hostJsonPath, hostJson.ToJsonString());
 
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -149,14 +152,14 @@ public sealed class HostStack : IAsyncDisposable
     /// <summary>The warnings and errors logged so far, for a failing assertion's message.</summary>
     public string ErrorLogs() => string.Join(Environment.NewLine, Logs.Where(l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Warning", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal)));
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? detail = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Not within {timeout.TotalSeconds} s: {what}");
+                throw new TimeoutException($"Not within {timeout.TotalSeconds} s: {what}{Environment.NewLine}{detail?.Invoke()}");
             }
 
             await Task.Delay(100);

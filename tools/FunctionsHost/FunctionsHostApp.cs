@@ -66,6 +66,14 @@ public sealed class FunctionsHostApp : IAsyncDisposable
     /// <summary>The worker process's id; null while a worker is being restarted.</summary>
     public int? WorkerProcessId => _supervisor.ProcessId;
 
+    /// <summary>What the host drives besides HTTP: <c>queue {Function} {Queue} {Connection}</c> and <c>timer {Function} {Schedule}</c>.</summary>
+    public IReadOnlyList<string> DrivenTriggers => _triggers.Select(t => t switch
+    {
+        WorkerQueueListener q => $"queue {q.Function.Name} {q.Function.QueueName} {q.Function.Connection}",
+        WorkerTimerService timer => $"timer {timer.Function.Name} {timer.Function.Schedule}",
+        _ => t.GetType().Name,
+    }).ToList();
+
     /// <summary>How many times the worker died after it had been ready and was replaced.</summary>
     public int WorkerRestarts => _supervisor.Restarts;
 
