@@ -112,7 +112,9 @@ public sealed class FunctionsHostApp : IAsyncDisposable
     public static async Task RunAsync(string[] args)
     {
         var urls = args.SkipWhile(a => a != "--urls").Skip(1).FirstOrDefault() ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? DefaultUrls;
-        await using var host = await StartAsync(new FunctionsHostStartOptions { Args = args, Urls = urls, EnvironmentName = Environments.Development });
+        // --urls is the host's listener list, given to Kestrel directly; as configuration it would only draw a warning.
+        var rest = args.Where((a, i) => a != "--urls" && (i == 0 || args[i - 1] != "--urls")).ToArray();
+        await using var host = await StartAsync(new FunctionsHostStartOptions { Args = rest, Urls = urls, EnvironmentName = Environments.Development });
         host._app.Logger.LogInformation("Functions host on {Url}: {FunctionCount} functions in worker {ProcessId}", host.BaseUrl, host.Functions.Count, host.WorkerProcessId);
         await host._app.WaitForShutdownAsync();
     }
@@ -182,6 +184,8 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(overrides);
 
         var options = builder.Configuration.GetSection(FunctionsHostOptions.SectionName).Get<FunctionsHostOptions>() ?? new FunctionsHostOptions();
+        // The settings sample names the reflection runner's key; until the switch, this host honours it too.
+        options.FunctionKey ??= builder.Configuration["LocalRunner:FunctionKey"];
         var appDirectory = Path.GetFullPath(options.FunctionAppPath ?? FindFunctionApp(repositoryRoot)
             ?? throw new WorkerStartupException("No Function App build output found: build functions/VendingFunctions or set FunctionsHost:FunctionAppPath."));
         var workerPath = WorkerPath(appDirectory);

@@ -35,6 +35,20 @@ internal sealed class HttpFunctionForwarder(WorkerSupervisor supervisor, WorkerI
 
     public async Task HandleAsync(HttpContext context)
     {
+        // Kestrel listens before the first worker has reported its functions: wait for them rather than answer 404.
+        if (supervisor.Functions.Count == 0)
+        {
+            try
+            {
+                await invoker.WaitReadyAsync(context.RequestAborted);
+            }
+            catch (WorkerUnavailableException)
+            {
+                await ProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "worker_unavailable", "The Functions worker is starting; try again shortly.");
+                return;
+            }
+        }
+
         var path = context.Request.Path.Value ?? "/";
         var (function, values, methodMismatch) = Match(path, context.Request.Method);
         if (function is null)
@@ -51,31 +65,64 @@ internal sealed class HttpFunctionForwarder(WorkerSupervisor supervisor, WorkerI
             return;
         }
 
-        ReadyWorker worker;
-        string invocationId;
-        Task<InvocationResponse> invocation;
-        try
+        // A worker that died before it took the request (its event stream or its Kestrel refuses) ran nothing: the
+        // request is sent again to its replacement. Once the worker has the request, its answer (or failure) stands.
+        ReadyWorker? dead = null;
+        for (var attempt = 1; ; attempt++)
         {
-            (worker, invocationId, invocation) = await invoker.StartAsync(function, request =>
+            try
             {
-                request.InputData.Add(new ParameterBinding
+                var (worker, invocationId, invocation) = await invoker.StartAsync(function, request => Fill(request, function, context, values), dead, context.RequestAborted);
+                try
                 {
-                    Name = function.TriggerBindingName,
-                    Data = new TypedData { Http = new RpcHttp { Method = context.Request.Method, Url = context.Request.GetEncodedUrl() } },
-                });
-                foreach (var (name, value) in values)
-                {
-                    request.TriggerMetadata[name] = new TypedData { String = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "" };
+                    await ForwardAsync(context, worker, invocationId);
                 }
-            }, context.RequestAborted);
-        }
-        catch (WorkerUnavailableException exception)
-        {
-            logger.LogWarning("Function {Function} not run: {Reason}", function.Name, exception.Message);
-            await ProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "worker_unavailable", "The Functions worker is restarting; try again shortly.");
-            return;
-        }
+                catch (HttpRequestException exception) when (!context.Response.HasStarted && IsRefused(exception) && attempt < MaxAttempts)
+                {
+                    logger.LogWarning("Function {Function}: worker {ProcessId} refused the request ({Reason}); waiting for its replacement", function.Name, worker.ProcessId, exception.Message);
+                    dead = worker;
+                    continue;
+                }
 
+                await LogOutcomeAsync(function, invocation);
+                return;
+            }
+            catch (WorkerUnavailableException exception)
+            {
+                logger.LogWarning("Function {Function} not run: {Reason}", function.Name, exception.Message);
+                await ProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "worker_unavailable", "The Functions worker is restarting; try again shortly.");
+                return;
+            }
+            catch (HttpRequestException exception) when (!context.Response.HasStarted)
+            {
+                logger.LogWarning("Function {Function}: the worker did not answer over HTTP ({Reason})", function.Name, exception.Message);
+                await ProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "worker_unavailable", "The Functions worker is restarting; try again shortly.");
+                return;
+            }
+        }
+    }
+
+    private const int MaxAttempts = 3;
+
+    private static bool IsRefused(HttpRequestException exception) =>
+        exception.HttpRequestError == HttpRequestError.ConnectionError
+        || exception.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused };
+
+    private static void Fill(InvocationRequest request, WorkerFunction function, HttpContext context, RouteValueDictionary values)
+    {
+        request.InputData.Add(new ParameterBinding
+        {
+            Name = function.TriggerBindingName,
+            Data = new TypedData { Http = new RpcHttp { Method = context.Request.Method, Url = context.Request.GetEncodedUrl() } },
+        });
+        foreach (var (name, value) in values)
+        {
+            request.TriggerMetadata[name] = new TypedData { String = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "" };
+        }
+    }
+
+    private static async Task ForwardAsync(HttpContext context, ReadyWorker worker, string invocationId)
+    {
         using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(worker.HttpUri, context.Request.PathBase + context.Request.Path + context.Request.QueryString));
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
@@ -96,27 +143,17 @@ internal sealed class HttpFunctionForwarder(WorkerSupervisor supervisor, WorkerI
         }
 
         forward.Headers.TryAddWithoutValidation(InvocationHeader, invocationId);
-        try
+        using var answer = await Worker.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+        context.Response.StatusCode = (int)answer.StatusCode;
+        foreach (var (name, value) in answer.Headers.Concat(answer.Content.Headers))
         {
-            using var answer = await Worker.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
-            context.Response.StatusCode = (int)answer.StatusCode;
-            foreach (var (name, value) in answer.Headers.Concat(answer.Content.Headers))
+            if (!HopByHop.Contains(name))
             {
-                if (!HopByHop.Contains(name))
-                {
-                    context.Response.Headers[name] = value.ToArray();
-                }
+                context.Response.Headers[name] = value.ToArray();
             }
-
-            await answer.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
-        }
-        catch (HttpRequestException exception) when (!context.Response.HasStarted)
-        {
-            logger.LogWarning("Function {Function}: the worker did not answer over HTTP ({Reason})", function.Name, exception.Message);
-            await ProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "worker_unavailable", "The Functions worker is restarting; try again shortly.");
         }
 
-        await LogOutcomeAsync(function, invocation);
+        await answer.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
     }
 
     private async Task LogOutcomeAsync(WorkerFunction function, Task<InvocationResponse> invocation)

@@ -8,10 +8,11 @@ internal sealed class WorkerInvoker(WorkerSupervisor supervisor, TimeSpan unavai
 {
     /// <summary>Starts an invocation of <paramref name="function"/>; the caller may do its part (the HTTP forward) while it runs.
     /// Throws <see cref="WorkerUnavailableException"/> when no worker is ready in time.</summary>
+    /// <param name="dead">A worker found dead: wait for another one.</param>
     public async Task<(ReadyWorker Worker, string InvocationId, Task<InvocationResponse> Response)> StartAsync(
-        WorkerFunction function, Action<InvocationRequest> fill, CancellationToken cancellationToken)
+        WorkerFunction function, Action<InvocationRequest> fill, ReadyWorker? dead, CancellationToken cancellationToken)
     {
-        var worker = await supervisor.WaitReadyAsync(unavailableWait, cancellationToken);
+        var worker = await supervisor.WaitReadyAsync(unavailableWait, cancellationToken, dead);
         var request = new InvocationRequest
         {
             InvocationId = Guid.NewGuid().ToString(),
@@ -32,10 +33,13 @@ internal sealed class WorkerInvoker(WorkerSupervisor supervisor, TimeSpan unavai
         return (worker, request.InvocationId, Unwrap(response));
     }
 
+    /// <summary>Waits (up to the configured wait) until a worker is ready.</summary>
+    public Task WaitReadyAsync(CancellationToken cancellationToken) => supervisor.WaitReadyAsync(unavailableWait, cancellationToken);
+
     /// <summary>Runs an invocation to its end; a failed one throws with the worker's exception text.</summary>
     public async Task InvokeAsync(WorkerFunction function, Action<InvocationRequest> fill, CancellationToken cancellationToken)
     {
-        var (_, _, response) = await StartAsync(function, fill, cancellationToken);
+        var (_, _, response) = await StartAsync(function, fill, dead: null, cancellationToken);
         var result = await response;
         if (result.Result.Status != StatusResult.Types.Status.Success)
         {

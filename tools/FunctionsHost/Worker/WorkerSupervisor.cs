@@ -49,11 +49,27 @@ internal sealed class WorkerSupervisor(WorkerLaunch launch, ILoggerFactory logge
     }
 
     /// <summary>The ready worker, waiting up to <paramref name="wait"/> for one that is (re)starting.</summary>
-    public async Task<ReadyWorker> WaitReadyAsync(TimeSpan wait, CancellationToken cancellationToken)
+    public async Task<ReadyWorker> WaitReadyAsync(TimeSpan wait, CancellationToken cancellationToken, ReadyWorker? dead = null)
     {
+        var deadline = DateTime.UtcNow + wait;
         try
         {
-            return await _ready.Task.WaitAsync(wait, cancellationToken);
+            while (true)
+            {
+                var ready = await _ready.Task.WaitAsync(deadline - DateTime.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero, cancellationToken);
+                if (ready != dead)
+                {
+                    return ready;
+                }
+
+                // The caller saw this worker die before its exit was noticed here: wait for the replacement.
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException();
+                }
+
+                await Task.Delay(25, cancellationToken);
+            }
         }
         catch (TimeoutException)
         {
