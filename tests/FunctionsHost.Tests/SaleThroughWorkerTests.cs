@@ -42,6 +42,12 @@ public sealed class SaleThroughWorkerTests
         var released = await WaitForStateAsync(machine, unvended, "Cancelled", TimeSpan.FromSeconds(60));
         Assert.Equal(3000, released.GetProperty("cancelledAmount").GetInt64());
         Assert.Equal((3000L, 0L, 3000L), (stack.Simulator.Ledger.Find(unvended)!.Authorized, stack.Simulator.Ledger.Find(unvended)!.Captured, stack.Simulator.Ledger.Find(unvended)!.Cancelled));
+
+        // Neither the host nor the worker (whose logs travel as RpcLog) wrote a secret: function key, webhook secrets, api key.
+        var secrets = stack.StartOptions.Settings.Where(s => s.Key.EndsWith(":WebhookSecret", StringComparison.OrdinalIgnoreCase) || s.Key.EndsWith(":FunctionKey", StringComparison.OrdinalIgnoreCase))
+            .Select(s => s.Value!).Append(apiKey[(apiKey.IndexOf('.') + 1)..]).ToList();
+        Assert.Equal(4, secrets.Count(s => s.Length >= 8)); // the key, two merchants' webhook secrets, the api key
+        Assert.DoesNotContain(stack.Logs, line => secrets.Any(secret => line.Contains(secret, StringComparison.Ordinal)));
     }
 
     [Fact]
