@@ -32,6 +32,15 @@ public sealed class WorkerStartupTests
         Assert.Equal(HttpStatusCode.OK, merchants.StatusCode);
         Assert.Contains("vippsno", await merchants.Content.ReadAsStringAsync());
 
+        // The key may also come as ?code=: accepted, and never written to a log (the worker's request log omits the query).
+        using var byCode = await client.GetAsync($"api/operator/merchants?code={HostStack.FunctionKey}");
+        Assert.Equal(HttpStatusCode.OK, byCode.StatusCode);
+        Assert.DoesNotContain(stack.Logs, line => line.Contains(HostStack.FunctionKey, StringComparison.Ordinal));
+
+        // The Function App's worker middleware logs each HTTP call (it runs in the worker, not in the host).
+        Assert.Contains(stack.Logs, line => line.Contains("HTTP GET /api/health ran function Health: 200", StringComparison.Ordinal));
+        Assert.Contains(stack.Logs, line => line.Contains("HTTP GET /api/operator/merchants ran function ListMerchants: 200", StringComparison.Ordinal));
+
         // The worker's RpcLog reaches the host's loggers.
         Assert.Contains(stack.Logs, line => line.Contains("loaded", StringComparison.Ordinal) && line.Contains("functions", StringComparison.Ordinal));
     }

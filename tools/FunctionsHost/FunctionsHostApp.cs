@@ -220,6 +220,9 @@ public sealed class FunctionsHostApp : IAsyncDisposable
             });
         });
 
+        // ASP.NET Core's request-start lines carry the query, where a function key may be (?code=): the host does not
+        // write them; the worker's middleware logs each call without the query instead.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Services.AddGrpc(grpcOptions =>
         {
             grpcOptions.MaxReceiveMessageSize = null;

@@ -123,7 +123,9 @@ internal sealed class HttpFunctionForwarder(WorkerSupervisor supervisor, WorkerI
 
     private static async Task ForwardAsync(HttpContext context, ReadyWorker worker, string invocationId)
     {
-        using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(worker.HttpUri, context.Request.PathBase + context.Request.Path + context.Request.QueryString));
+        // The key in ?code= is the host's business: the worker (and its request logs) never see it.
+        var query = QueryString.Create(context.Request.Query.Where(q => !q.Key.Equals("code", StringComparison.OrdinalIgnoreCase)));
+        using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(worker.HttpUri, context.Request.PathBase + context.Request.Path + query));
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
             forward.Content = new StreamContent(context.Request.Body);
