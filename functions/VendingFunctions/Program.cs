@@ -8,6 +8,9 @@ using VendingFunctions;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 
+// After the ASP.NET Core integration's own step, so the request's HttpContext is there (docs/local-runner.md).
+builder.UseMiddleware<VendingFunctions.Http.HttpPipelineMiddleware>();
+
 builder.Services.AddVendingFunctionApp(builder.Configuration);
 
 // OpenTelemetry replaces the Application Insights SDK (docs/operations.md): the app's exporters are set up in

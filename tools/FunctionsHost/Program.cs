@@ -1,0 +1,1 @@
+await FunctionsHost.FunctionsHostApp.RunAsync(args);
