@@ -11,6 +11,7 @@ public static class TableNames
     public const string OpenSales = "OpenSales";
     public const string Machines = "Machines";
     public const string UnmatchedWebhooks = "UnmatchedWebhooks";
+    public const string OperatorAudit = "OperatorAudit";
 }
 
 /// <summary>

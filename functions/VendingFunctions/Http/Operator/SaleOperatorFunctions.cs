@@ -3,46 +3,49 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Vending.Core.Http;
 using Vending.Core.Operator;
+using Vending.Core.Operator.Access;
 using Vending.Core.Sales;
 
 namespace VendingFunctions.Http.Operator;
 
 /// <summary>Any machine's sales, for operators: listing, lookup with history, refunds, reconciliation.</summary>
-public sealed class SaleOperatorFunctions(HttpApi api, ISaleOperatorService sales, IOperatorSaleQueries queries)
+public sealed class SaleOperatorFunctions(OperatorApi api, ISaleOperatorService sales, IOperatorSaleQueries queries, IOperatorAuditLog audit)
 {
     [Function("ListSales")]
     public Task<IActionResult> List(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "operator/sales")] HttpRequest request, CancellationToken cancellationToken) =>
-        api.RunAsync(request, cancellationToken, async ct =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operator/sales")] HttpRequest request, CancellationToken cancellationToken) =>
+        api.ReadAsync(request, cancellationToken, async (_, ct) =>
             ApiResult.Json(StatusCodes.Status200OK, await queries.ListAsync(RequestReaders.ReadSalesQuery(request.Query), ct)));
 
     [Function("GetSale")]
     public Task<IActionResult> Get(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "operator/sales/{reference}")] HttpRequest request, string reference, CancellationToken cancellationToken) =>
-        api.RunAsync(request, cancellationToken, async ct =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operator/sales/{reference}")] HttpRequest request, string reference, CancellationToken cancellationToken) =>
+        api.ReadAsync(request, cancellationToken, async (_, ct) =>
         {
             var id = RequestReaders.ReadReference(reference);
             var sale = await sales.GetAsync(id, ct) ?? throw ApiErrors.NotFound();
-            return ApiResult.Json(StatusCodes.Status200OK, new SaleWithHistory(sale, await sales.GetHistoryAsync(id, ct)));
+            return ApiResult.Json(StatusCodes.Status200OK, new SaleWithHistory(sale, await sales.GetHistoryAsync(id, ct),
+                await audit.ForSubjectAsync(AuditSubjects.Sale, id, 100, ct)));
         });
 
     /// <summary>Full or partial; through the command queue, so the answer is usually Settling. A retry with the same
     /// requestId is the same refund.</summary>
     [Function("RefundSale")]
     public Task<IActionResult> Refund(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "operator/sales/{reference}/refunds")] HttpRequest request, string reference, CancellationToken cancellationToken) =>
-        api.RunAsync(request, cancellationToken, async ct =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operator/sales/{reference}/refunds")] HttpRequest request, string reference, CancellationToken cancellationToken) =>
+        api.ChangeAsync(request, OperatorActions.Refund, AuditSubjects.Sale, reference, cancellationToken, async (_, ct) =>
         {
             var id = RequestReaders.ReadReference(reference);
-            var refund = await api.ReadJsonAsync(request, RequestReaders.ReadRefund, ct);
+            var refund = await api.Http.ReadJsonAsync(request, RequestReaders.ReadRefund, ct);
             return ApiResult.Json(StatusCodes.Status202Accepted, await sales.RefundAsync(id, refund.Amount, refund.RequestId, ct));
         });
 
     [Function("Reconciliation")]
     public Task<IActionResult> Reconciliation(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "operator/reconciliation")] HttpRequest request, CancellationToken cancellationToken) =>
-        api.RunAsync(request, cancellationToken, async ct =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operator/reconciliation")] HttpRequest request, CancellationToken cancellationToken) =>
+        api.ReadAsync(request, cancellationToken, async (_, ct) =>
             ApiResult.Json(StatusCodes.Status200OK, await queries.ReconcileAsync(RequestReaders.ReadReconciliationQuery(request.Query), ct)));
 }
 
-public sealed record SaleWithHistory(SaleView Sale, IReadOnlyList<SaleHistoryEntry> History);
+/// <summary>A sale, its own history and the operator actions taken on it (who did what).</summary>
+public sealed record SaleWithHistory(SaleView Sale, IReadOnlyList<SaleHistoryEntry> History, IReadOnlyList<AuditEntry> Audit);
