@@ -98,6 +98,8 @@ var tableNames = [
   'Machines'
   'UnmatchedWebhooks'
   'WebhookRegistrations'
+  'OperatorAudit'
+  'SalesByDay'
 ]
 var queueNames = [
   'sale-commands'

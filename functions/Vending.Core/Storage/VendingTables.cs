@@ -12,6 +12,7 @@ public static class TableNames
     public const string Machines = "Machines";
     public const string UnmatchedWebhooks = "UnmatchedWebhooks";
     public const string OperatorAudit = "OperatorAudit";
+    public const string SalesByDay = "SalesByDay";
 }
 
 /// <summary>

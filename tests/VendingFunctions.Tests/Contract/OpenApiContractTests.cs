@@ -193,6 +193,10 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
         await OperatorAsync(HttpMethod.Get, "api/operator/machines/no-such-machine", null, HttpStatusCode.NotFound);
         await OperatorAsync(HttpMethod.Post, "api/operator/webhooks/ensure", null, HttpStatusCode.OK);
         await OperatorAsync(HttpMethod.Get, "api/operator/me", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, "api/operator/sales?pageSize=5", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, "api/operator/sales?state=Nope", null, HttpStatusCode.BadRequest);
+        await OperatorAsync(HttpMethod.Get, "api/operator/summary", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, "api/operator/exports/sales", null, HttpStatusCode.OK);
         await OperatorAsync(HttpMethod.Get, "api/operator/audit?pageSize=5", null, HttpStatusCode.OK);
         await OperatorAsync(HttpMethod.Get, $"api/operator/audit?machineId={machine.MachineId}", null, HttpStatusCode.OK);
         await OperatorAsync(HttpMethod.Get, "api/operator/audit?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", null, HttpStatusCode.BadRequest);

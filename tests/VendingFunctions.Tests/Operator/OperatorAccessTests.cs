@@ -228,6 +228,11 @@ public sealed class OperatorAccessTests
         var merchants = new Mock<IMerchantCatalog>();
         merchants.Setup(m => m.ListAsync(It.IsAny<CancellationToken>())).ReturnsAsync([]);
         var registrar = new Mock<IWebhookRegistrar> { DefaultValue = DefaultValue.Mock };
+        var fleet = new Mock<Vending.Core.Operator.Fleet.IFleetQueries>();
+        fleet.Setup(f => f.ListAsync(It.IsAny<Vending.Core.Operator.Fleet.FleetSalesQuery>(), It.IsAny<CancellationToken>())).ReturnsAsync(new SalePage([], null));
+        fleet.Setup(f => f.ExportCsvAsync(It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync("reference\r\n");
+        var empty = new Vending.Core.Operator.Fleet.PeriodSummary(Fakes.Now, Fakes.Now, [], [], []);
+        fleet.Setup(f => f.SummaryAsync(It.IsAny<CancellationToken>())).ReturnsAsync(new Vending.Core.Operator.Fleet.FleetSummary(Fakes.Now, empty, empty, false));
 
         var services = new ServiceCollection()
             .AddSingleton(Fakes.OperatorApi(machines.Object, audit, trustPrincipal))
@@ -238,6 +243,7 @@ public sealed class OperatorAccessTests
             .AddSingleton(queries.Object)
             .AddSingleton(merchants.Object)
             .AddSingleton(registrar.Object)
+            .AddSingleton(fleet.Object)
             .BuildServiceProvider();
         var instance = ActivatorUtilities.CreateInstance(services, route.Class);
 
@@ -256,7 +262,8 @@ public sealed class OperatorAccessTests
         var arguments = route.Invoke.GetParameters().Select(p => p.ParameterType == typeof(HttpRequest) ? request
             : p.ParameterType == typeof(CancellationToken) ? CancellationToken.None
             : (object?)(p.Name == "machineId" ? "machine-1" : p.Name == "reference" ? "sale-0001-abcd" : null)).ToArray();
-        var result = await (Task<IActionResult>)route.Invoke.Invoke(instance, arguments)!;
+        var invoked = route.Invoke.Invoke(instance, arguments)!;
+        var result = invoked is Task<IActionResult> task ? await task : (IActionResult)invoked;
         return (await TestHttp.Execute(request, result), audit);
     }
 }

@@ -17,7 +17,7 @@ public sealed class OperatorFunctionsTests
     private readonly Mock<IOperatorSaleQueries> _queries = new(MockBehavior.Strict);
     private readonly Mock<IMachineDirectory> _machines = new(MockBehavior.Strict);
 
-    private SaleOperatorFunctions Sales() => new(Fakes.OperatorApi(_machines.Object), _sales.Object, _queries.Object, new InMemoryAuditLog());
+    private SaleOperatorFunctions Sales() => new(Fakes.OperatorApi(_machines.Object), _sales.Object, _queries.Object, new InMemoryAuditLog(), Mock.Of<Vending.Core.Operator.Fleet.IFleetQueries>(), TimeProvider.System);
 
     private MachineFunctions Machines() => new(Fakes.OperatorApi(_machines.Object), _machines.Object);
 

@@ -14,6 +14,7 @@ public static class OperatorAccessServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IOperatorAuditLog, TableOperatorAuditLog>();
         services.TryAddScoped<OperatorApi>();
+        services.TryAddSingleton<Fleet.IFleetQueries, Fleet.FleetQueries>();
         return services;
     }
 }

@@ -4,18 +4,22 @@ using Microsoft.Azure.Functions.Worker;
 using Vending.Core.Http;
 using Vending.Core.Operator;
 using Vending.Core.Operator.Access;
+using Vending.Core.Operator.Fleet;
 using Vending.Core.Sales;
 
 namespace VendingFunctions.Http.Operator;
 
 /// <summary>Any machine's sales, for operators: listing, lookup with history, refunds, reconciliation.</summary>
-public sealed class SaleOperatorFunctions(OperatorApi api, ISaleOperatorService sales, IOperatorSaleQueries queries, IOperatorAuditLog audit)
+public sealed class SaleOperatorFunctions(OperatorApi api, ISaleOperatorService sales, IOperatorSaleQueries queries, IOperatorAuditLog audit, IFleetQueries fleet, TimeProvider time)
 {
     [Function("ListSales")]
     public Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operator/sales")] HttpRequest request, CancellationToken cancellationToken) =>
         api.ReadAsync(request, cancellationToken, async (_, ct) =>
-            ApiResult.Json(StatusCodes.Status200OK, await queries.ListAsync(RequestReaders.ReadSalesQuery(request.Query), ct)));
+            // One machine's listing (MachineSales) when a machine and no state is named; else all machines (SalesByDay).
+            ApiResult.Json(StatusCodes.Status200OK, FleetQueryReader.WantsFleetListing(request.Query)
+                ? await fleet.ListAsync(FleetQueryReader.ReadSales(request.Query, time.GetUtcNow()), ct)
+                : await queries.ListAsync(RequestReaders.ReadSalesQuery(request.Query), ct)));
 
     [Function("GetSale")]
     public Task<IActionResult> Get(
