@@ -30,9 +30,21 @@ public sealed class VendingOptions
     [Range(0, 3600)]
     public int ExpiryGraceSeconds { get; set; } = 60;
 
-    /// <summary>A command pending longer than this is sent again (same operation, same idempotency key).</summary>
+    /// <summary>A command this long past its next attempt (or, without a backoff, since it was enqueued) is sent
+    /// again (same operation, same idempotency key, a new message chain).</summary>
     [Range(10, 86400)]
     public int CommandStaleSeconds { get; set; } = 120;
+
+    /// <summary>A command that keeps failing transiently (5xx, 423, 429, no answer) or with refused credentials
+    /// (401/403) is retried this long: a capture from the authorization (as long as Vipps lets the reservation be
+    /// captured: 14 days in Denmark and Finland, 180 in Norway; the shorter is the default), a release, terminate or
+    /// refund from when it was issued. Then Vipps is asked what happened, and only then is it a failure.</summary>
+    [Range(10, 15552000)]
+    public int CommandRetryWindowSeconds { get; set; } = 14 * 24 * 3600;
+
+    /// <summary>First backoff of a failing command; it doubles per attempt up to 5 minutes.</summary>
+    [Range(10, 60000)]
+    public int CommandRetryBaseMilliseconds { get; set; } = 5000;
 
     /// <summary>How many open sales one reconciler pass examines at most.</summary>
     [Range(1, 10000)]

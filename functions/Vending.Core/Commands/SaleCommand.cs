@@ -29,7 +29,7 @@ public sealed record SaleCommand(string Reference, string OperationId, string Ki
     };
 
     public static SaleCommand For(string reference, SaleOperation operation) =>
-        new(reference, operation.Id, KindName(operation.Kind), operation.Amount);
+        new(reference, operation.Id, KindName(operation.Kind), operation.Amount, operation.Attempt);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -22,6 +22,10 @@ public static partial class RequestReaders
             body.RequiredString("requestId", InputLimits.RequestIdMaxLength, RequestId()));
     }
 
+    /// <summary>An operator retry or release: <c>{"requestId": "..."}</c>; a repeat with the same id acts once.</summary>
+    public static string ReadOperatorAction(JsonElement json) =>
+        JsonFields.Open(json, "", "requestId").RequiredString("requestId", 40, RequestId());
+
     /// <summary>A route's machine id: anything that cannot be one is a machine we do not have (404).</summary>
     public static string ReadMachineId(string? machineId) =>
         machineId is not null && MachineId().IsMatch(machineId)

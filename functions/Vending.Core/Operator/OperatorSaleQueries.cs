@@ -15,8 +15,12 @@ public sealed record SalesQuery(string MachineId, DateTimeOffset? From, DateTime
 public sealed record SalePage(IReadOnlyList<SaleView> Sales, string? ContinuationToken);
 
 /// <summary>A sale that has not converged, and why.</summary>
+/// <summary>A sale that has not converged, and why. <see cref="ReservedAmount"/> is what Vipps still holds for it by
+/// our books; <see cref="DeliveredNotChargedAmount"/> what a late vend report says left the machine unpaid;
+/// <see cref="LastError"/> the last transient or credentials failure of its pending operation.</summary>
 public sealed record ReconciliationItem(string Reference, string MachineId, string MerchantId, SaleState State, string Reason,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? FailureCode, long AuthorizedAmount, long CapturedAmount, long RefundedAmount);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? FailureCode, long AuthorizedAmount, long CapturedAmount, long RefundedAmount,
+    long ReservedAmount = 0, long DeliveredNotChargedAmount = 0, string? LastError = null);
 
 public sealed record ReconciliationReport(DateTimeOffset GeneratedAt, int OpenSalesExamined, int MachineSalesExamined, IReadOnlyList<ReconciliationItem> Items);
 
@@ -40,6 +44,9 @@ public sealed partial class OperatorSaleQueries(
     TimeProvider time) : IOperatorSaleQueries
 {
     public const int MaxPageSize = 100;
+
+    /// <summary>At most this many pages of <c>Vending:ReconcileBatchSize</c> open sales per report.</summary>
+    public const int MaxOpenSalePages = 20;
     private const string ListingPrefix = "t-";
 
     public async Task<SalePage> ListAsync(SalesQuery query, CancellationToken cancellationToken)
@@ -78,13 +85,28 @@ public sealed partial class OperatorSaleQueries(
         var settings = options.Value;
         var items = new Dictionary<string, ReconciliationItem>(StringComparer.Ordinal);
 
-        var open = await openSales.ListAsync(settings.ReconcileBatchSize, cancellationToken);
-        foreach (var sale in (await Task.WhenAll(open.Select(entry => store.GetAsync(entry.Reference, cancellationToken)))).OfType<Sale>())
+        // Every open sale, page by page (the list is the reconciler's work list, not a scan of Sales), bounded so one
+        // report stays cheap even when the list is long.
+        var openCount = 0;
+        string? after = null;
+        for (var page = 0; page < MaxOpenSalePages; page++)
         {
-            if (Reason(sale, now, settings) is { } reason)
+            var open = await openSales.ListAsync(settings.ReconcileBatchSize, after, cancellationToken);
+            openCount += open.Count;
+            foreach (var sale in (await Task.WhenAll(open.Select(entry => store.GetAsync(entry.Reference, cancellationToken)))).OfType<Sale>())
             {
-                items[sale.Reference] = Item(sale, reason);
+                if (Reason(sale, now, settings) is { } reason)
+                {
+                    items[sale.Reference] = Item(sale, reason);
+                }
             }
+
+            if (open.Count < settings.ReconcileBatchSize)
+            {
+                break;
+            }
+
+            after = open[^1].Reference;
         }
 
         var examined = 0;
@@ -106,15 +128,15 @@ public sealed partial class OperatorSaleQueries(
             examined += references.Count;
             foreach (var sale in (await Task.WhenAll(references.Where(r => !items.ContainsKey(r)).Select(r => store.GetAsync(r, cancellationToken)))).OfType<Sale>())
             {
-                if (sale.State == SaleState.Failed || Reason(sale, now, settings) is not null)
+                if (Reason(sale, now, settings) is { } reason)
                 {
-                    items[sale.Reference] = Item(sale, Reason(sale, now, settings)!);
+                    items[sale.Reference] = Item(sale, reason);
                 }
             }
         }
 
         var ordered = items.Values.OrderByDescending(item => item.CreatedAt).ToList();
-        return new ReconciliationReport(now, open.Count, examined, ordered);
+        return new ReconciliationReport(now, openCount, examined, ordered);
     }
 
     /// <summary>Why a sale has not converged, or null when it is fine (final, or still within its deadlines).</summary>
@@ -122,7 +144,17 @@ public sealed partial class OperatorSaleQueries(
     {
         if (sale.State == SaleState.Failed)
         {
-            return "failed";
+            return Reserved(sale) > 0 ? "failed_with_money_reserved" : "failed";
+        }
+
+        if (sale.DeliveredNotChargedAmount > 0)
+        {
+            return "delivered_not_charged";
+        }
+
+        if (sale.Operations.FirstOrDefault(o => o.Status == OperationStatus.Pending && o.LastError is "vipps_http_401" or "vipps_http_403") is { } refused)
+        {
+            return $"{refused.Kind.ToString().ToLowerInvariant()}_credentials_refused";
         }
 
         if (sale.State == SaleState.Created && now > sale.ExpiresAt.AddSeconds(settings.ExpiryGraceSeconds))
@@ -146,7 +178,12 @@ public sealed partial class OperatorSaleQueries(
     }
 
     private static ReconciliationItem Item(Sale sale, string reason) => new(sale.Reference, sale.MachineId, sale.MerchantId, sale.State, reason,
-        sale.CreatedAt, sale.UpdatedAt, sale.FailureCode, sale.AuthorizedAmount, sale.CapturedAmount, sale.RefundedAmount);
+        sale.CreatedAt, sale.UpdatedAt, sale.FailureCode, sale.AuthorizedAmount, sale.CapturedAmount, sale.RefundedAmount,
+        Reserved(sale), sale.DeliveredNotChargedAmount,
+        sale.Operations.LastOrDefault(o => o.Status == OperationStatus.Pending)?.LastError);
+
+    private static long Reserved(Sale sale) =>
+        sale.AuthorizedAt is null ? 0 : Math.Max(0, sale.AuthorizedAmount - sale.CapturedAmount - sale.CancelledAmount);
 
     private static string ListingKey(DateTimeOffset time) => $"{ListingPrefix}{DateTimeOffset.MaxValue.UtcTicks - time.UtcTicks:D19}";
 

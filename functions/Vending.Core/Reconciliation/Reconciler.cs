@@ -29,10 +29,28 @@ public sealed class Reconciler(
     /// <summary>A create whose answer we never got is retried after this (the request itself may still be running).</summary>
     private static readonly TimeSpan CreateRetryAfter = TimeSpan.FromMinutes(1);
 
+    private readonly Lock _cursorLock = new();
+
+    /// <summary>Where the next pass starts (the last reference of the previous batch; null: from the start). Each
+    /// instance walks the list on its own; a full batch moves it on, a short one wraps it to the start.</summary>
+    private string? _cursor;
+
     public async Task<ReconcileReport> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var entries = await openSales.ListAsync(options.Value.ReconcileBatchSize, cancellationToken);
         var pass = new ReconcilerPass(time.GetUtcNow(), options.Value);
+        string? after;
+        lock (_cursorLock)
+        {
+            after = _cursor;
+        }
+
+        var batchSize = options.Value.ReconcileBatchSize;
+        var entries = await openSales.ListAsync(batchSize, after, cancellationToken);
+        lock (_cursorLock)
+        {
+            _cursor = entries.Count >= batchSize ? entries[^1].Reference : null;
+        }
+
         int changed = 0, enqueued = 0, errors = 0;
         // Sales are independent (each transition is ETag-guarded), and most of a pass is waiting on storage and
         // Vipps: a sequential pass over hundreds of open sales enforced vend deadlines minutes late under load.
@@ -101,16 +119,19 @@ public sealed class Reconciler(
         }
 
         sale = await store.GetAsync(sale.Reference, cancellationToken) ?? sale;
-        if (sale.State == SaleState.Authorized && sale.Vend is null && sale.AuthorizedAt is { } authorizedAt
+        if ((sale.State == SaleState.Authorized || SaleTransitions.AwaitsVendAfterCapture(sale)) && sale.Vend is null && sale.AuthorizedAt is { } authorizedAt
             && now - authorizedAt >= TimeSpan.FromSeconds(options.Value.VendReportDeadlineSeconds))
         {
-            logger.LogWarning("Sale {Reference}: no vend report {Seconds} s after authorization; releasing", sale.Reference, options.Value.VendReportDeadlineSeconds);
+            logger.LogWarning("Sale {Reference}: no vend report {Seconds} s after authorization; releasing (or refunding what was captured at authorization)",
+                sale.Reference, options.Value.VendReportDeadlineSeconds);
             var result = await recorder.RecordAsync(sale.Reference, new VendDeadlinePassed(), null, cancellationToken);
             sale = result.Sale ?? sale;
         }
 
         var stale = TimeSpan.FromSeconds(options.Value.CommandStaleSeconds);
-        foreach (var operation in sale.Operations.Where(operation => operation.Status == OperationStatus.Pending && now - operation.EnqueuedAt >= stale))
+        // Only chains that are overdue: a backoff recorded its next attempt, and re-sending before then would run a
+        // second chain calling Vipps with the same key at the same time.
+        foreach (var operation in sale.Operations.Where(operation => operation.Status == OperationStatus.Pending && now - operation.DueAt >= stale))
         {
             var result = await recorder.RecordAsync(sale.Reference, new CommandReenqueued(operation.Id), null, cancellationToken);
             if (result is { Outcome: TransitionOutcome.Recorded, Decision: { } decision })
@@ -121,7 +142,7 @@ public sealed class Reconciler(
         }
 
         sale = await store.GetAsync(sale.Reference, cancellationToken) ?? sale;
-        if (sale.IsFinal && !sale.HasPendingOperations)
+        if (sale.IsFinal && !sale.HasPendingOperations && !SaleTransitions.AwaitsVendAfterCapture(sale))
         {
             await CheckAggregateAsync(sale, cancellationToken);
             if (!await store.HasUnsentOutboxAsync(sale.Reference, cancellationToken))

@@ -57,6 +57,17 @@ public sealed record Sale
     /// vend deadline, or the authorization came after the sale had already ended.</summary>
     public bool ReleaseOnly { get; init; }
 
+    /// <summary>The reconciler inferred expiry (Vipps still said CREATED past our deadline) and terminates the payment
+    /// at Vipps; the sale ends Expired unless money got reserved meanwhile (then that is released).</summary>
+    public bool ExpiryInferred { get; init; }
+
+    /// <summary>A vend report that came after the sale stopped accepting one (too late, or after a release): kept so
+    /// that goods given away are not forgotten.</summary>
+    public VendReport? LateVend { get; init; }
+
+    /// <summary>What the late report says left the machine and was not charged (minor units; 0 when none).</summary>
+    public long DeliveredNotChargedAmount { get; init; }
+
     /// <summary>Every capture / cancel / refund we asked Vipps for, in order; each has its stable idempotency key.</summary>
     public IReadOnlyList<SaleOperation> Operations { get; init; } = [];
 
@@ -111,7 +122,10 @@ public enum OperationKind
 
 public enum OperationStatus { Pending, Succeeded, Failed }
 
-/// <summary>One command to Vipps. <see cref="IdempotencyKey"/> is fixed when it is issued and reused by every retry.</summary>
+/// <summary>One command to Vipps. <see cref="IdempotencyKey"/> is fixed when it is issued and reused by every retry.
+/// <see cref="Attempt"/> numbers the one live message chain of the operation: a queue message with a lower attempt
+/// belongs to a chain that was superseded (backoff recorded, or the reconciler re-sent it) and is dropped.
+/// <see cref="LastError"/> is the last transient or credentials failure, shown in the reconciliation report.</summary>
 public sealed record SaleOperation(
     string Id,
     OperationKind Kind,
@@ -121,7 +135,15 @@ public sealed record SaleOperation(
     DateTimeOffset IssuedAt,
     DateTimeOffset EnqueuedAt,
     string? FailureCode = null,
-    bool ConfirmedByVipps = false);
+    bool ConfirmedByVipps = false,
+    int Attempt = 0,
+    DateTimeOffset? NextAttemptAt = null,
+    string? LastError = null)
+{
+    /// <summary>When the reconciler may consider this operation's chain lost: its next attempt (a backoff) or,
+    /// without one, when it was last enqueued.</summary>
+    public DateTimeOffset DueAt => NextAttemptAt is { } next && next > EnqueuedAt ? next : EnqueuedAt;
+}
 
 public static class SaleStateExtensions
 {

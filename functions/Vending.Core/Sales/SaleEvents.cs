@@ -28,14 +28,33 @@ public sealed record MachineCancelRequested : SaleEvent;
 /// <summary>Vipps accepted a command. <paramref name="Aggregate"/> is Vipps' answer, compared with our own sums.</summary>
 public sealed record CommandSucceeded(string OperationId, PaymentAggregate? Aggregate) : SaleEvent;
 
-/// <summary>Vipps refused a command permanently. <paramref name="VippsErrorCode"/> e.g. 6060.</summary>
-public sealed record CommandFailed(string OperationId, string Code, int? VippsErrorCode) : SaleEvent;
+/// <summary>Vipps refused a command permanently. <paramref name="VippsErrorCode"/> e.g. 6060.
+/// <paramref name="TraceId"/> is Vipps' id of the refused request (for Vipps support), kept in the sale's history.</summary>
+public sealed record CommandFailed(string OperationId, string Code, int? VippsErrorCode, string? TraceId = null) : SaleEvent;
 
 /// <summary>The command's queue message kept failing and ended in the poison queue.</summary>
 public sealed record CommandPoisoned(string OperationId) : SaleEvent;
 
-/// <summary>The reconciler re-sent a command that stayed pending too long (same operation, same idempotency key).</summary>
+/// <summary>The reconciler re-sent a command whose next attempt is overdue (same operation, same idempotency key,
+/// a new message chain: the old one's messages are dropped when they run).</summary>
 public sealed record CommandReenqueued(string OperationId) : SaleEvent;
+
+/// <summary>A transient or credentials failure: the command runs again at <paramref name="NextAttemptAt"/> as message
+/// <paramref name="Attempt"/> (recorded first, so the reconciler knows the chain is alive and when it is due).</summary>
+public sealed record CommandDeferred(string OperationId, int Attempt, DateTimeOffset NextAttemptAt, string Reason, string? TraceId = null) : SaleEvent;
+
+/// <summary>Vipps answered a "not now" code (6160, 6250, 6280). A 4xx stays 4xx for its idempotency key, so the
+/// operation is closed with that code and the same command is issued again under a new operation (a new key).</summary>
+public sealed record CommandNotNow(string OperationId, string Code, DateTimeOffset NextAttemptAt, string? TraceId = null) : SaleEvent;
+
+/// <summary>An operator asks to run the sale's failed operation again (under a new operation and key).</summary>
+public sealed record OperatorRetryRequested : SaleEvent;
+
+/// <summary>An operator asks to release whatever is still reserved.</summary>
+public sealed record OperatorReleaseRequested : SaleEvent;
+
+/// <summary>A vend report the sale no longer accepts (too late, or after a release): kept, not acted on.</summary>
+public sealed record LateVendReported(VendReport Report) : SaleEvent;
 
 /// <summary>Authorized, and no vend report within the deadline: the machine probably crashed.</summary>
 public sealed record VendDeadlinePassed : SaleEvent;

@@ -43,7 +43,9 @@ public sealed class SaleRecorder(
 
         foreach (var operation in decision.Commands)
         {
-            await EnqueueAsync(SaleCommand.For(reference, operation), cancellationToken);
+            // An operation issued for later (a "not now" answer re-issued under a new key) waits until then.
+            var delay = operation.NextAttemptAt is { } next && next > operation.IssuedAt ? next - operation.IssuedAt : TimeSpan.Zero;
+            await EnqueueAsync(SaleCommand.For(reference, operation), delay, cancellationToken);
         }
 
         notifier.Notify(reference);
@@ -62,11 +64,11 @@ public sealed class SaleRecorder(
         return result;
     }
 
-    public async Task EnqueueAsync(SaleCommand command, CancellationToken cancellationToken)
+    public async Task EnqueueAsync(SaleCommand command, TimeSpan delay, CancellationToken cancellationToken)
     {
         try
         {
-            await commands.EnqueueAsync(command, TimeSpan.Zero, cancellationToken);
+            await commands.EnqueueAsync(command, delay, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {

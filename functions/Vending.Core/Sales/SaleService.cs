@@ -115,7 +115,22 @@ public sealed partial class SaleService(
         }
 
         using var activity = SaleTracing.StartMachineEvent("vend", machineId, reference);
-        return await MachineEventAsync(machineId, reference, new VendReported(report), cancellationToken);
+        try
+        {
+            return await MachineEventAsync(machineId, reference, new VendReported(report), cancellationToken);
+        }
+        catch (SaleException refused) when (refused.Code is "vend_report_too_late" or "sale_closed")
+        {
+            // The machine still hears 409, but goods that left it after the money was released are kept on record.
+            var late = await recorder.RecordAsync(reference, new LateVendReported(report), null, cancellationToken);
+            if (late is { Outcome: TransitionOutcome.Recorded, Sale: { } sale })
+            {
+                logger.LogWarning("Sale {Reference}: vend report {Outcome} came while the sale was {State}; {Amount} {Currency} delivered and not charged",
+                    reference, report.Outcome, sale.State, sale.DeliveredNotChargedAmount, sale.Currency);
+            }
+
+            throw;
+        }
     }
 
     public Task<SaleView> CancelAsync(string machineId, string reference, CancellationToken cancellationToken) =>
@@ -166,6 +181,30 @@ public sealed partial class SaleService(
         }
 
         var result = await recorder.RecordAsync(reference, new RefundRequested(amount), $"x-refund-{requestId}", cancellationToken);
+        return result switch
+        {
+            { Outcome: TransitionOutcome.NotFound } => throw NotFound(reference),
+            { Outcome: TransitionOutcome.Refused, Decision.Refusal: { } refusal } => throw refusal.ToException(),
+            { Sale: { } sale } => SaleViews.ToView(sale),
+            _ => throw NotFound(reference),
+        };
+    }
+
+    public Task<SaleView> RetryAsync(string reference, string requestId, CancellationToken cancellationToken) =>
+        OperatorActionAsync(reference, requestId, "retry", new OperatorRetryRequested(), cancellationToken);
+
+    public Task<SaleView> ReleaseAsync(string reference, string requestId, CancellationToken cancellationToken) =>
+        OperatorActionAsync(reference, requestId, "release", new OperatorReleaseRequested(), cancellationToken);
+
+    private async Task<SaleView> OperatorActionAsync(string reference, string requestId, string action, SaleEvent saleEvent, CancellationToken cancellationToken)
+    {
+        if (requestId is null || !RequestIdRegex().IsMatch(requestId))
+        {
+            throw new SaleException(400, "invalid_request_id", "requestId: 1 to 40 of A-Z, a-z, 0-9 and '-'.", "requestId");
+        }
+
+        // The dedupe row makes a repeat of the same requestId answer the sale as it is, never act twice.
+        var result = await recorder.RecordAsync(reference, saleEvent, $"x-{action}-{requestId}", cancellationToken);
         return result switch
         {
             { Outcome: TransitionOutcome.NotFound } => throw NotFound(reference),

@@ -19,7 +19,7 @@ public static partial class SaleTransitions
 
         var acceptsReport = sale.State == SaleState.Authorized
             // Capture at authorization: the machine reports after the capture was issued (or done).
-            || (sale.CaptureMode == Machines.CaptureMode.OnAuthorization && !sale.ReleaseOnly
+            || (sale.CaptureMode == Machines.CaptureMode.OnAuthorization && !sale.ReleaseOnly && !sale.VendDeadlineMissed
                 && sale.State is SaleState.Settling or SaleState.Captured);
         if (!acceptsReport)
         {
@@ -75,6 +75,14 @@ public static partial class SaleTransitions
 
     private static SaleDecision OnVendDeadlinePassed(Sale sale, DateTimeOffset now)
     {
+        if (AwaitsVendAfterCapture(sale))
+        {
+            // Captured at authorization and the machine never said what it delivered: give it all back, once.
+            var undelivered = sale with { VendDeadlineMissed = true, DeliveredAmount = 0 };
+            var (settled, refundCommands, finalTransition) = Settle(undelivered, now);
+            return Record(sale, settled, now, "vend_deadline_passed", "no vend report in time after capture at authorization: refunding", refundCommands, finalTransition);
+        }
+
         if (sale.State != SaleState.Authorized || sale.Vend is not null)
         {
             return Ignore(sale);
@@ -84,6 +92,12 @@ public static partial class SaleTransitions
         var (after, commands, finalOutbox) = Settle(missed, now);
         return Record(sale, after, now, "vend_deadline_passed", "no vend report in time: releasing the reservation", commands, finalOutbox);
     }
+
+    /// <summary>Capture at authorization: the money is (being) captured and the machine has not reported yet, so
+    /// the vend deadline still applies (a dead machine must not keep the customer charged).</summary>
+    public static bool AwaitsVendAfterCapture(Sale sale) =>
+        sale.CaptureMode == Machines.CaptureMode.OnAuthorization && sale.AuthorizedAt is not null && sale.Vend is null
+        && !sale.VendDeadlineMissed && !sale.ReleaseOnly && sale.State is SaleState.Settling or SaleState.Captured;
 
     /// <summary>What the report says left the machine, in minor units; or why the report is malformed.</summary>
     internal static (long Delivered, SaleRefusal? Refusal) DeliveredAmount(Sale sale, VendReport report)

@@ -35,7 +35,7 @@ public static partial class SaleTransitions
             }
 
             var undelivered = sale.CapturedAmount - sale.DeliveredAmount;
-            if (sale.CaptureMode == CaptureMode.OnAuthorization && sale.Vend is not null && undelivered > 0
+            if (sale.CaptureMode == CaptureMode.OnAuthorization && (sale.Vend is not null || sale.VendDeadlineMissed) && undelivered > 0
                 && !sale.Operations.Any(operation => operation.Kind == OperationKind.Refund))
             {
                 // Captured at authorization, not all delivered: the only way to give that money back is a refund.
@@ -43,11 +43,20 @@ public static partial class SaleTransitions
             }
         }
 
-        var final = sale.RefundedAmount > 0 && sale.RefundedAmount >= sale.CapturedAmount ? SaleState.Refunded
+        var final = CaptureFailedForGood(sale) ? SaleState.Failed
+            : sale.RefundedAmount > 0 && sale.RefundedAmount >= sale.CapturedAmount ? SaleState.Refunded
             : sale.CapturedAmount > 0 ? SaleState.Captured
+            : sale.ExpiryInferred && sale.AuthorizedAt is null ? SaleState.Expired
             : SaleState.Cancelled;
         return (sale with { State = final }, [], final == sale.State ? null : Transition(final));
     }
+
+    /// <summary>A capture was refused for good (its code is the sale's failure code) and less than was delivered is
+    /// captured: the rest has been released, and the sale ends Failed so an operator sees goods not charged.</summary>
+    private static bool CaptureFailedForGood(Sale sale) =>
+        sale.FailureCode is not null
+        && sale.Operations.Any(operation => operation.Kind == OperationKind.Capture && operation.Status == OperationStatus.Failed && operation.FailureCode == sale.FailureCode)
+        && CaptureTarget(sale) > sale.CapturedAmount;
 
     /// <summary>How much of the authorization should end up captured.</summary>
     private static long CaptureTarget(Sale sale) => sale switch
@@ -127,27 +136,26 @@ public static partial class SaleTransitions
                 }
                 : withFailure;
             var (after, commands, finalTransition) = Settle(authorized, now);
-            return Record(sale, after, now, "command_failed", $"{operation.Id} refused: {failed.Code}", commands, finalTransition);
+            return Record(sale, after, now, "command_failed", $"{operation.Id} refused: {failed.Code}{Trace(failed.TraceId)}", commands, finalTransition);
+        }
+
+        if (operation.Kind == OperationKind.Capture)
+        {
+            // Vipps said no for good (and its payment shows no such capture): release the rest, so no money stays
+            // reserved; the sale then ends Failed with the code (delivered, not charged) for an operator.
+            var (after, commands, finalTransition) = Settle(withFailure with { FailureCode = failed.Code }, now);
+            return Record(sale, after, now, "command_failed",
+                $"{operation.Id} refused permanently: {failed.Code}{Trace(failed.TraceId)}; releasing what is still reserved", commands, finalTransition);
         }
 
         var failedSale = withFailure with { State = SaleState.Failed, FailureCode = failed.Code };
-        return Record(sale, failedSale, now, "command_failed", $"{operation.Id} refused permanently: {failed.Code}", null,
+        return Record(sale, failedSale, now, "command_failed", $"{operation.Id} refused permanently: {failed.Code}{Trace(failed.TraceId)}", null,
             sale.State == SaleState.Failed ? null : "failed");
     }
 
-    private static SaleDecision OnCommandPoisoned(Sale sale, CommandPoisoned poisoned, DateTimeOffset now)
-    {
-        if (sale.FindOperation(poisoned.OperationId) is not { Status: OperationStatus.Pending } operation)
-        {
-            return Ignore(sale);
-        }
-
-        const string code = "command_poisoned";
-        var after = Replace(sale, operation with { Status = OperationStatus.Failed, FailureCode = code })
-            with { State = SaleState.Failed, FailureCode = code };
-        return Record(sale, after, now, code, $"{operation.Id} kept failing and was moved to the poison queue", null,
-            sale.State == SaleState.Failed ? null : "failed");
-    }
+    /// <summary>The poison queue is a failure like any other (the processor asked Vipps first): same rules.</summary>
+    private static SaleDecision OnCommandPoisoned(Sale sale, CommandPoisoned poisoned, DateTimeOffset now) =>
+        OnCommandFailed(sale, new CommandFailed(poisoned.OperationId, "command_poisoned", null), now);
 
     private static SaleDecision OnCommandReenqueued(Sale sale, CommandReenqueued reenqueued, DateTimeOffset now)
     {
@@ -156,8 +164,10 @@ public static partial class SaleTransitions
             return Ignore(sale);
         }
 
-        var again = operation with { EnqueuedAt = now };
-        return Record(sale, Replace(sale, again), now, "command_reenqueued", $"{operation.Id} pending since {operation.IssuedAt:O}: sent again", [again]);
+        // A new chain: its message carries the next attempt number, so a message of the old chain that still turns up is dropped.
+        var again = operation with { EnqueuedAt = now, Attempt = operation.Attempt + 1, NextAttemptAt = null };
+        return Record(sale, Replace(sale, again), now, "command_reenqueued",
+            $"{operation.Id} pending since {operation.IssuedAt:O}, due {operation.DueAt:O}: sent again (attempt {again.Attempt})", [again]);
     }
 
     private static SaleDecision OnRefundRequested(Sale sale, RefundRequested refund, DateTimeOffset now)

@@ -88,6 +88,27 @@ public static partial class SaleTransitions
             return Record(sale, Replace(sale, operation with { ConfirmedByVipps = true }), now, history, $"{operation.Id} confirmed by Vipps");
         }
 
+        if (operation is { Status: OperationStatus.Failed } && observed.IdempotencyKey == operation.IdempotencyKey)
+        {
+            // Our own key: Vipps did it, whatever we concluded (an unclear answer recorded as a refusal). The
+            // operation counts as done; a release sent after it freed only what this left.
+            var reopened = sale with
+            {
+                FailureCode = operation.FailureCode == sale.FailureCode ? null : sale.FailureCode,
+                State = sale.State == SaleState.Failed ? SaleState.Settling : sale.State,
+            };
+            var completed = Complete(reopened, operation with { Status = OperationStatus.Pending }, confirmedByVipps: true);
+            if (operation.Kind == OperationKind.Capture && completed.CancelledAmount > completed.AuthorizedAmount - completed.CapturedAmount)
+            {
+                completed = completed with { CancelledAmount = Math.Max(0, completed.AuthorizedAmount - completed.CapturedAmount) };
+            }
+
+            var (after, commands, finalTransition) = Settle(completed, now);
+            return Record(sale, after, now, history,
+                $"{operation.Id} {kind} {observed.Amount} done at Vipps (we had recorded {operation.FailureCode}): completed", commands,
+                finalTransition ?? (sale.State == SaleState.Failed && after.State.IsFinal() && after.State != SaleState.Failed ? Transition(after.State) : null));
+        }
+
         if (operation is { Status: OperationStatus.Failed })
         {
             return Record(sale, sale, now, history, $"Vipps reports {observed.Kind} {observed.Amount} for {operation.Id}, which we recorded as refused ({operation.FailureCode})");

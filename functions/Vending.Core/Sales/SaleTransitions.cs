@@ -28,6 +28,11 @@ public static partial class SaleTransitions
         PaymentExpiryPassed => OnPaymentExpiryPassed(sale, now),
         RefundRequested refund => OnRefundRequested(sale, refund, now),
         DivergenceObserved divergence => OnDivergenceObserved(sale, divergence, now),
+        CommandDeferred deferred => OnCommandDeferred(sale, deferred, now),
+        CommandNotNow notNow => OnCommandNotNow(sale, notNow, now),
+        OperatorRetryRequested => OnOperatorRetry(sale, now),
+        OperatorReleaseRequested => OnOperatorRelease(sale, now),
+        LateVendReported late => OnLateVendReported(sale, late.Report, now),
         _ => throw new ArgumentOutOfRangeException(nameof(saleEvent), saleEvent.GetType().Name, "Unknown sale event."),
     };
 
@@ -38,6 +43,9 @@ public static partial class SaleTransitions
 
     /// <summary>The stable idempotency key of one of the sale's operations (and of its create: operation "create").</summary>
     public static string IdempotencyKey(string reference, string operationId) => IdempotencyKeys.For(reference, operationId);
+
+    /// <summary>" (Vipps trace id X)" for a history line, or nothing.</summary>
+    private static string Trace(string? traceId) => traceId is null ? "" : $" (Vipps trace id {traceId})";
 
     private static SaleDecision Ignore(Sale sale) => new(DecisionKind.Ignore, sale, null, [], [], null);
 

@@ -13,6 +13,10 @@ public interface IOpenSaleList
 
     Task<IReadOnlyList<OpenSaleEntry>> ListAsync(int max, CancellationToken cancellationToken);
 
+    /// <summary>At most <paramref name="max"/> entries after <paramref name="after"/> (a reference; null: from the
+    /// start), in reference order: a cursor, so repeated passes reach every open sale however many there are.</summary>
+    Task<IReadOnlyList<OpenSaleEntry>> ListAsync(int max, string? after, CancellationToken cancellationToken);
+
     /// <summary>Removes the entry if unchanged since it was listed (a sale re-opened meanwhile stays listed).</summary>
     Task<bool> RemoveAsync(OpenSaleEntry entry, CancellationToken cancellationToken);
 }
@@ -29,12 +33,17 @@ public sealed class OpenSaleList(VendingTables tables, TimeProvider time) : IOpe
             cancellationToken);
     }
 
-    public async Task<IReadOnlyList<OpenSaleEntry>> ListAsync(int max, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<OpenSaleEntry>> ListAsync(int max, CancellationToken cancellationToken) => ListAsync(max, null, cancellationToken);
+
+    public async Task<IReadOnlyList<OpenSaleEntry>> ListAsync(int max, string? after, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.OpenSales, cancellationToken);
         var entries = new List<OpenSaleEntry>();
+        var filter = after is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {OutboxRows.OpenSalesPartition}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {OutboxRows.OpenSalesPartition} and RowKey gt {after}");
         await foreach (var row in table.QueryAsync<TableEntity>(
-            TableClient.CreateQueryFilter($"PartitionKey eq {OutboxRows.OpenSalesPartition}"),
+            filter,
             maxPerPage: Math.Min(max, 1000),
             select: ["RowKey"],
             cancellationToken: cancellationToken))

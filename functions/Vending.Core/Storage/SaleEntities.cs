@@ -58,6 +58,9 @@ internal static class SaleEntities
         [nameof(Sale.HistorySequence)] = sale.HistorySequence,
         [nameof(Sale.OutboxSequence)] = sale.OutboxSequence,
         [nameof(Sale.LastDivergence)] = sale.LastDivergence,
+        [nameof(Sale.ExpiryInferred)] = sale.ExpiryInferred,
+        [nameof(Sale.LateVend)] = sale.LateVend is null ? null : JsonSerializer.Serialize(sale.LateVend, Json),
+        [nameof(Sale.DeliveredNotChargedAmount)] = sale.DeliveredNotChargedAmount,
         [TransitionIdProperty] = transitionId,
     };
 
@@ -93,6 +96,9 @@ internal static class SaleEntities
         HistorySequence = Int64(entity, nameof(Sale.HistorySequence)),
         OutboxSequence = Int64(entity, nameof(Sale.OutboxSequence)),
         LastDivergence = entity.GetString(nameof(Sale.LastDivergence)),
+        ExpiryInferred = entity.GetBoolean(nameof(Sale.ExpiryInferred)) ?? false,
+        LateVend = FromJson<VendReport>(entity, nameof(Sale.LateVend)),
+        DeliveredNotChargedAmount = Int64(entity, nameof(Sale.DeliveredNotChargedAmount)),
     };
 
     public static TableEntity ToEntity(string reference, SaleHistoryEntry history) => new(reference, HistoryRowKey(history.Sequence))

@@ -30,6 +30,11 @@ internal static class SaleExamples
 
     public static Sale Authorized() => Apply(Created(), VippsEvent(VippsEventKind.Authorized));
 
+    /// <summary>Authorized under <paramref name="mode"/> (capture at authorization: Settling, capture1 in flight).</summary>
+    public static Sale Authorized(CaptureMode mode) => Apply(
+        Apply(New(mode), new PaymentCreateConfirmed(new SaleQrSource(SaleQrSource.Image, "https://qr.example/x"))),
+        VippsEvent(VippsEventKind.Authorized));
+
     /// <summary>Delivered, capture1 in flight.</summary>
     public static Sale Settling() => Apply(Authorized(), new VendReported(new VendReport(VendOutcome.Delivered, null)));
 

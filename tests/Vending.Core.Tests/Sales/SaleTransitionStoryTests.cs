@@ -222,12 +222,147 @@ public class SaleTransitionStoryTests
     }
 
     [Fact]
-    public void A_permanently_refused_capture_fails_the_sale_with_the_code()
+    public void A_permanently_refused_capture_releases_the_rest_then_fails_the_sale_with_the_code()
     {
-        var failed = Decide(Settling(), new CommandFailed("capture1", "vipps_6100", 6100));
-        Assert.Equal(SaleState.Failed, failed.Sale.State);
-        Assert.Equal("vipps_6100", failed.Sale.FailureCode);
-        Assert.Equal(["vending.sale.failed.v1"], failed.Outbox.Select(e => e.Type));
+        var refused = Decide(Settling(), new CommandFailed("capture1", "vipps_6100", 6100));
+        var release = Assert.Single(refused.Commands);
+        Assert.Equal((SaleState.Settling, OperationKind.Release, 3000L), (refused.Sale.State, release.Kind, release.Amount));
+
+        var released = Decide(refused.Sale, new CommandSucceeded(release.Id, new PaymentAggregate(3000, 0, 3000, 0)));
+        Assert.Equal((SaleState.Failed, "vipps_6100", 0L, 3000L),
+            (released.Sale.State, released.Sale.FailureCode, released.Sale.CapturedAmount, released.Sale.CancelledAmount));
+        Assert.Equal(["vending.sale.failed.v1"], released.Outbox.Select(e => e.Type));
+    }
+
+    [Fact]
+    public void A_poisoned_capture_releases_the_rest_too()
+    {
+        var poisoned = Decide(Settling(), new CommandPoisoned("capture1"));
+        Assert.Equal(OperationKind.Release, Assert.Single(poisoned.Commands).Kind);
+        Assert.Equal("command_poisoned", poisoned.Sale.FailureCode);
+    }
+
+    [Fact]
+    public void A_Vipps_event_with_our_key_completes_an_operation_recorded_as_refused()
+    {
+        var settling = Settling();
+        var key = settling.FindOperation("capture1")!.IdempotencyKey;
+        var failed = Apply(Apply(settling, new CommandFailed("capture1", "vipps_http_409", null)), new CommandSucceeded("release2", null));
+        Assert.Equal(SaleState.Failed, failed.State);
+
+        var captured = Decide(failed, VippsEvent(VippsEventKind.Captured, 3000, key) with { PspReference = "psp-late-capture" });
+
+        Assert.Equal((SaleState.Captured, 3000L, 0L, null), (captured.Sale.State, captured.Sale.CapturedAmount, captured.Sale.CancelledAmount, captured.Sale.FailureCode));
+        Assert.Equal(OperationStatus.Succeeded, captured.Sale.FindOperation("capture1")!.Status);
+        Assert.Equal(["vending.sale.captured.v1"], captured.Outbox.Select(e => e.Type));
+    }
+
+    [Fact]
+    public void A_Vipps_event_matched_only_by_kind_does_not_revive_a_refused_operation()
+    {
+        var failed = Apply(Apply(Settling(), new CommandFailed("capture1", "vipps_6100", 6100)), new CommandSucceeded("release2", null));
+
+        var captured = Decide(failed, VippsEvent(VippsEventKind.Captured, 3000, idempotencyKey: null));
+
+        Assert.Equal(SaleState.Failed, captured.Sale.State);
+        Assert.Equal(OperationStatus.Failed, captured.Sale.FindOperation("capture1")!.Status);
+    }
+
+    [Fact]
+    public void A_not_now_answer_closes_the_operation_and_issues_it_again_under_a_new_key()
+    {
+        var settling = Settling();
+        var next = Now.AddSeconds(10);
+
+        var notNow = Decide(settling, new CommandNotNow("capture1", "vipps_6280", next));
+
+        var again = Assert.Single(notNow.Commands);
+        var old = notNow.Sale.FindOperation("capture1")!;
+        Assert.Equal((OperationStatus.Failed, "not_now:vipps_6280"), (old.Status, old.FailureCode));
+        Assert.Equal((OperationKind.Capture, 3000L, next), (again.Kind, again.Amount, again.NextAttemptAt));
+        Assert.NotEqual(old.IdempotencyKey, again.IdempotencyKey);
+        Assert.Equal(SaleState.Settling, notNow.Sale.State);
+        Assert.Equal(SaleState.Captured, Decide(notNow.Sale, new CommandSucceeded(again.Id, null)).Sale.State);
+    }
+
+    [Fact]
+    public void A_deferral_records_the_next_attempt_and_a_superseded_chain_cannot_defer()
+    {
+        var settling = Settling();
+        var deferred = Apply(settling, new CommandDeferred("capture1", 1, Now.AddSeconds(20), "vipps_http_401"));
+        var operation = deferred.FindOperation("capture1")!;
+        Assert.Equal((1, Now.AddSeconds(20), "vipps_http_401"), (operation.Attempt, operation.NextAttemptAt, operation.LastError));
+        Assert.Equal(Now.AddSeconds(20), operation.DueAt);
+
+        // The reconciler starts chain 2; chain 1's late deferral (attempt 2 after 1) no longer applies... (1 -> 2 would):
+        var resent = Apply(deferred, new CommandReenqueued("capture1"), Now.AddMinutes(10));
+        Assert.Equal(2, resent.FindOperation("capture1")!.Attempt);
+        Assert.Equal(DecisionKind.Ignore, Decide(resent, new CommandDeferred("capture1", 2, Now.AddMinutes(11), "vipps_http_503")).Kind);
+    }
+
+    [Fact]
+    public void A_dead_capture_at_authorization_machine_is_refunded_once()
+    {
+        var captured = Apply(Authorized(CaptureMode.OnAuthorization), new CommandSucceeded("capture1", null));
+        Assert.Equal(SaleState.Captured, captured.State);
+        Assert.True(SaleTransitions.AwaitsVendAfterCapture(captured));
+
+        var deadline = Decide(captured, new VendDeadlinePassed());
+        var refund = Assert.Single(deadline.Commands);
+        Assert.Equal((OperationKind.Refund, 3000L), (refund.Kind, refund.Amount));
+        Assert.False(SaleTransitions.AwaitsVendAfterCapture(deadline.Sale));
+
+        var refunded = Apply(deadline.Sale, new CommandSucceeded(refund.Id, null));
+        Assert.Equal(SaleState.Refunded, refunded.State);
+        Assert.Equal(DecisionKind.Ignore, Decide(refunded, new VendDeadlinePassed()).Kind);
+        var late = Decide(refunded, new VendReported(new VendReport(VendOutcome.Delivered, null)));
+        Assert.Equal("vend_report_too_late", late.Refusal!.Code);
+
+        var kept = Apply(refunded, new LateVendReported(new VendReport(VendOutcome.Delivered, null)));
+        Assert.Equal(3000, kept.DeliveredNotChargedAmount);
+        Assert.Equal(DecisionKind.Ignore, Decide(kept, new LateVendReported(new VendReport(VendOutcome.Delivered, null))).Kind);
+    }
+
+    [Fact]
+    public void A_late_report_after_the_vend_deadline_release_is_kept_with_its_amount()
+    {
+        var released = Apply(Apply(Authorized(), new VendDeadlinePassed()), new CommandSucceeded("release1", null));
+        Assert.Equal(SaleState.Cancelled, released.State);
+
+        var kept = Decide(released, new LateVendReported(new VendReport(VendOutcome.Partial, [new DeliveredLine("cola", 1)])));
+
+        Assert.Equal(1000, kept.Sale.DeliveredNotChargedAmount);
+        Assert.Equal("late_vend_report", kept.History!.Type);
+        Assert.Equal(SaleState.Cancelled, kept.Sale.State);
+    }
+
+    [Fact]
+    public void Operator_retry_of_a_refused_capture_runs_under_a_new_key_only_while_reserved()
+    {
+        // Capture refused and nothing released yet (the release itself failed): the money is still reserved.
+        var stuck = Apply(Apply(Settling(), new CommandFailed("capture1", "vipps_6100", 6100)), new CommandFailed("release2", "vipps_http_400", null));
+        Assert.Equal(SaleState.Failed, stuck.State);
+
+        var retry = Decide(stuck, new OperatorRetryRequested());
+        var again = Assert.Single(retry.Commands);
+        Assert.Equal((OperationKind.Release, 3000L), (again.Kind, again.Amount));
+
+        var released = Apply(retry.Sale, new CommandSucceeded(again.Id, null));
+        Assert.Equal((SaleState.Failed, "vipps_6100", 3000L), (released.State, released.FailureCode, released.CancelledAmount));
+        Assert.Equal("nothing_to_retry", Decide(released, new OperatorRetryRequested()).Refusal!.Code);
+        Assert.Equal("nothing_reserved", Decide(released, new OperatorReleaseRequested()).Refusal!.Code);
+    }
+
+    [Fact]
+    public void Operator_release_frees_what_is_reserved_and_the_sale_then_captures_nothing()
+    {
+        var release = Decide(Authorized(), new OperatorReleaseRequested());
+        var operation = Assert.Single(release.Commands);
+        Assert.Equal((OperationKind.Release, 3000L), (operation.Kind, operation.Amount));
+
+        var done = Apply(release.Sale, new CommandSucceeded(operation.Id, null));
+        Assert.Equal((SaleState.Cancelled, 3000L), (done.State, done.CancelledAmount));
+        Assert.Equal("sale_closed", Decide(done, new VendReported(new VendReport(VendOutcome.Delivered, null))).Refusal!.Code);
     }
 
     [Fact]
@@ -254,10 +389,22 @@ public class SaleTransitionStoryTests
     }
 
     [Fact]
-    public void Expiry_is_inferred_only_after_the_expiry_time()
+    public void Expiry_is_inferred_only_after_the_expiry_time_counted_from_Vipps_acceptance_and_terminates_at_Vipps()
     {
-        Assert.Equal(DecisionKind.Ignore, SaleTransitions.Decide(Created(), new PaymentExpiryPassed(), Start.AddMinutes(9)).Kind);
-        Assert.Equal(SaleState.Expired, SaleTransitions.Decide(Created(), new PaymentExpiryPassed(), Start.AddMinutes(11)).Sale.State);
+        // Accepted by Vipps at Now (two minutes after our first try): the lifetime runs from then.
+        Assert.Equal(Now.AddMinutes(10), Created().ExpiresAt);
+        Assert.Equal(DecisionKind.Ignore, SaleTransitions.Decide(Created(), new PaymentExpiryPassed(), Start.AddMinutes(11)).Kind);
+
+        var expiring = SaleTransitions.Decide(Created(), new PaymentExpiryPassed(), Now.AddMinutes(11));
+        var terminate = Assert.Single(expiring.Commands);
+        Assert.Equal((SaleState.Settling, OperationKind.Terminate), (expiring.Sale.State, terminate.Kind));
+
+        var expired = Apply(expiring.Sale, new CommandSucceeded(terminate.Id, null));
+        Assert.Equal(SaleState.Expired, expired.State);
+
+        // The customer approved just before the terminate: 6060, and the money is released, never kept.
+        var raced = Decide(expiring.Sale, new CommandFailed(terminate.Id, "vipps_6060", SaleTransitions.CannotCancelAuthorized));
+        Assert.Equal(OperationKind.Release, Assert.Single(raced.Commands).Kind);
     }
 
     [Fact]

@@ -81,7 +81,8 @@ public sealed class CoreHarness
         var ingest = new VippsEventIngest(Recorder, Vipps.Object, NullLogger<VippsEventIngest>.Instance);
         Service = new SaleService(Store, new MachineSaleIndex(tables, Time), OpenSales, new UnmatchedWebhookLog(tables, Time), Recorder, ingest,
             Notifier, new SaleViews(new QrRenderer()), Images.Object, Vipps.Object, vippsOptions, Time, NullLogger<SaleService>.Instance);
-        Processor = new SaleCommandProcessor(Store, Recorder, Queue, Vipps.Object, NullLogger<SaleCommandProcessor>.Instance);
+        Processor = new SaleCommandProcessor(Store, Recorder, Queue, Vipps.Object, ingest, Microsoft.Extensions.Options.Options.Create(Options), Time,
+            NullLogger<SaleCommandProcessor>.Instance);
         Reconciler = new Reconciler(OpenSales, Store, Recorder, ingest, Vipps.Object, Microsoft.Extensions.Options.Options.Create(Options), vippsOptions, Time, NullLogger<Reconciler>.Instance);
     }
 

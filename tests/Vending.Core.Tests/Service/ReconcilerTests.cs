@@ -10,6 +10,8 @@ public class ReconcilerTests(AzuriteFixture azurite)
 {
     private readonly CoreHarness _core = new(azurite);
 
+    private static readonly TimeSpan SaleCommandProcessorEarlyCap = Vending.Core.Commands.SaleCommandProcessor.EarlyMaxBackoff;
+
     private static PaymentDetails Details(string reference, string state, long captured = 0, long cancelled = 0) =>
         new(reference, state, new Amount("NOK", 8000),
             new Aggregate(new Amount("NOK", state == "AUTHORIZED" ? 8000 : 0), new Amount("NOK", cancelled), new Amount("NOK", captured), new Amount("NOK", 0)), "psp");
@@ -50,6 +52,11 @@ public class ReconcilerTests(AzuriteFixture azurite)
         _core.Time.Advance(SaleService.PaymentLifetime + TimeSpan.FromSeconds(_core.Options.ExpiryGraceSeconds));
         await _core.Reconciler.RunOnceAsync(default);
 
+        // Not only in our books: the payment is terminated at Vipps, so the customer can no longer approve it.
+        Assert.Equal(SaleState.Settling, (await _core.SaleAsync(reference)).State);
+        Assert.Equal("cancel", Assert.Single(Mine(reference)).Kind);
+        await _core.RunCommandsAsync();
+        _core.Vipps.Verify(v => v.CancelAsync("vippsno", reference, true, It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Once);
         Assert.Equal(SaleState.Expired, (await _core.SaleAsync(reference)).State);
     }
 
@@ -85,8 +92,111 @@ public class ReconcilerTests(AzuriteFixture azurite)
         var report = await _core.Reconciler.RunOnceAsync(default);
 
         var again = Assert.Single(Mine(reference));
-        Assert.Equal(first, again);
+        Assert.Equal(first with { Attempt = 1 }, again);
         Assert.True(report.CommandsEnqueued >= 1);
+    }
+
+    [Fact]
+    public async Task A_command_in_backoff_is_not_sent_again_until_its_next_attempt_is_overdue_and_the_old_chain_then_stops()
+    {
+        var (machineId, reference) = await CreatedSaleAsync();
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "AUTHORIZED"), default);
+        var calls = 0;
+        _core.Vipps.Setup(v => v.CaptureAsync("vippsno", reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Callback(() => calls++)
+            .ThrowsAsync(new Vending.Vipps.VippsApiException(System.Net.HttpStatusCode.ServiceUnavailable, null, "down"));
+        await _core.Service.ReportVendAsync(machineId, reference, new VendReport(VendOutcome.Delivered, null), default);
+        var first = Assert.Single(Mine(reference));
+        _core.Queue.Sent.Clear();
+
+        // Attempts 1..6: the backoff grows (5 s doubling, at most a minute in the first hour).
+        var message = first;
+        for (var attempt = 1; attempt <= 6; attempt++)
+        {
+            await _core.Processor.ProcessAsync(message.ToJson(), 1, default);
+            message = Assert.Single(Mine(reference));
+            _core.Queue.Sent.Clear();
+            Assert.Equal(attempt, message.Attempt);
+        }
+
+        var operation = (await _core.SaleAsync(reference)).FindOperation(first.OperationId)!;
+        Assert.Equal((6, "vipps_http_503"), (operation.Attempt, operation.LastError));
+        // 5 s doubling would be 160 s; in the operation's first hour the cap is a minute.
+        Assert.Equal(_core.Time.Now + SaleCommandProcessorEarlyCap, operation.NextAttemptAt);
+
+        // Stale since it was enqueued, but its backoff is still running: no second chain.
+        _core.Time.Advance(TimeSpan.FromSeconds(_core.Options.CommandStaleSeconds));
+        await _core.Reconciler.RunOnceAsync(default);
+        Assert.Empty(Mine(reference));
+
+        // Overdue past its next attempt (the message was lost): the reconciler starts chain 7...
+        _core.Time.Now = operation.DueAt + TimeSpan.FromSeconds(_core.Options.CommandStaleSeconds);
+        await _core.Reconciler.RunOnceAsync(default);
+        var resent = Assert.Single(Mine(reference));
+        Assert.Equal(7, resent.Attempt);
+
+        // ...and when the old chain's message turns up after all, it is dropped without calling Vipps.
+        var before = calls;
+        await _core.Processor.ProcessAsync(message.ToJson(), 1, default);
+        Assert.Equal(before, calls);
+    }
+
+    [Fact]
+    public async Task Every_open_sale_is_reached_when_there_are_more_than_one_batch()
+    {
+        var harness = new CoreHarness(azurite, new VendingOptions { PublicBaseUrl = new Uri("http://127.0.0.1:7072"), ReconcileBatchSize = 7 });
+        var references = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            var sale = (await harness.Service.CreateAsync(CoreHarness.Machine(), CoreHarness.Request(), default)).Sale;
+            references.Add(sale.Reference);
+        }
+
+        // The webhooks were lost: only the reconciler's poll of each sale's event log can find the authorizations.
+        harness.Vipps.Setup(v => v.GetPaymentEventsAsync("vippsno", It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((string _, string reference, CancellationToken _) => references.Contains(reference) ? [CoreHarness.Event(reference, "AUTHORIZED")] : []);
+
+        var open = (await harness.OpenSales.ListAsync(100_000, default)).Count;
+        var passes = open / 7 + 2;
+        for (var pass = 0; pass < passes; pass++)
+        {
+            var report = await harness.Reconciler.RunOnceAsync(default);
+            Assert.True(report.Examined <= 7);
+        }
+
+        foreach (var reference in references)
+        {
+            Assert.Equal(SaleState.Authorized, (await harness.SaleAsync(reference)).State);
+        }
+    }
+
+    [Fact]
+    public async Task A_capture_at_authorization_sale_without_a_vend_report_is_refunded_once_and_stays_watched_until_then()
+    {
+        var machine = CoreHarness.Machine(mode: Vending.Core.Machines.CaptureMode.OnAuthorization);
+        var reference = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale.Reference;
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "AUTHORIZED"), default);
+        await _core.RunCommandsAsync();
+        Assert.Equal(SaleState.Captured, (await _core.SaleAsync(reference)).State);
+
+        await _core.Reconciler.RunOnceAsync(default);
+        Assert.Contains(await _core.OpenSales.ListAsync(100_000, default), entry => entry.Reference == reference);
+
+        _core.Time.Advance(TimeSpan.FromSeconds(_core.Options.VendReportDeadlineSeconds));
+        await _core.Reconciler.RunOnceAsync(default);
+        Assert.Equal("refund", Assert.Single(Mine(reference)).Kind);
+        await _core.RunCommandsAsync();
+        await _core.Reconciler.RunOnceAsync(default);
+
+        var sale = await _core.SaleAsync(reference);
+        Assert.Equal((SaleState.Refunded, 8000L, 8000L), (sale.State, sale.CapturedAmount, sale.RefundedAmount));
+        _core.Vipps.Verify(v => v.RefundAsync("vippsno", reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Once);
+
+        // The machine comes back and says it delivered: 409 to the machine, but kept and reported.
+        var late = await Assert.ThrowsAsync<SaleException>(() => _core.Service.ReportVendAsync(machine.MachineId, reference, new VendReport(VendOutcome.Delivered, null), default));
+        Assert.Equal("vend_report_too_late", late.Code);
+        Assert.Equal(8000, (await _core.SaleAsync(reference)).DeliveredNotChargedAmount);
+        Assert.Contains(await _core.Store.GetHistoryAsync(reference, default), entry => entry.Type == "late_vend_report");
     }
 
     [Fact]

@@ -62,6 +62,51 @@ public sealed class OperatorFunctionsTests
     }
 
     [Fact]
+    public async Task Retry_and_release_are_accepted_with_the_sale_as_it_now_is()
+    {
+        _sales.Setup(s => s.RetryAsync("sale-0001-abcd", "op-1", It.IsAny<CancellationToken>())).ReturnsAsync(Fakes.Sale(state: SaleState.Settling));
+        _sales.Setup(s => s.ReleaseAsync("sale-0001-abcd", "op-2", It.IsAny<CancellationToken>())).ReturnsAsync(Fakes.Sale(state: SaleState.Settling));
+        var retry = TestHttp.Request("POST", "/api/operator/sales/sale-0001-abcd/retry", """{"requestId":"op-1"}""", apiKey: null);
+        var release = TestHttp.Request("POST", "/api/operator/sales/sale-0001-abcd/release", """{"requestId":"op-2"}""", apiKey: null);
+
+        var retried = await TestHttp.Execute(retry, await Sales().Retry(retry, "sale-0001-abcd", CancellationToken.None));
+        var released = await TestHttp.Execute(release, await Sales().Release(release, "sale-0001-abcd", CancellationToken.None));
+
+        Assert.Equal((202, 202), (retried.Status, released.Status));
+        Assert.Equal("Settling", released.Json.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task A_refused_retry_or_release_keeps_the_services_code()
+    {
+        _sales.Setup(s => s.RetryAsync("sale-0001-abcd", "op-1", It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new SaleException(409, "nothing_to_retry", "No failed operation."));
+        _sales.Setup(s => s.ReleaseAsync("sale-0001-abcd", "op-1", It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new SaleException(409, "nothing_reserved", "Nothing reserved."));
+        var retry = TestHttp.Request("POST", "/api/operator/sales/sale-0001-abcd/retry", """{"requestId":"op-1"}""", apiKey: null);
+        var release = TestHttp.Request("POST", "/api/operator/sales/sale-0001-abcd/release", """{"requestId":"op-1"}""", apiKey: null);
+
+        (await TestHttp.Execute(retry, await Sales().Retry(retry, "sale-0001-abcd", CancellationToken.None))).AssertProblem(409, "nothing_to_retry", null);
+        (await TestHttp.Execute(release, await Sales().Release(release, "sale-0001-abcd", CancellationToken.None))).AssertProblem(409, "nothing_reserved", null);
+    }
+
+    [Theory]
+    [InlineData("bad ref!", """{"requestId":"r-1"}""", 404, "sale_not_found", null)]
+    [InlineData("sale-0001-abcd", "{}", 400, "validation_failed", "requestId")]
+    [InlineData("sale-0001-abcd", """{"requestId":"r_1"}""", 400, "validation_failed", "requestId")]
+    [InlineData("sale-0001-abcd", """{"requestId":"r-1","force":true}""", 400, "unknown_field", "force")]
+    [InlineData("sale-0001-abcd", "not json", 400, "invalid_json", null)]
+    public async Task Bad_retries_and_releases_are_refused_before_the_service_is_called(string reference, string body, int status, string code, string? field)
+    {
+        var retry = TestHttp.Request("POST", $"/api/operator/sales/{reference}/retry", body, apiKey: null);
+        var release = TestHttp.Request("POST", $"/api/operator/sales/{reference}/release", body, apiKey: null);
+
+        (await TestHttp.Execute(retry, await Sales().Retry(retry, reference, CancellationToken.None))).AssertProblem(status, code, field);
+        (await TestHttp.Execute(release, await Sales().Release(release, reference, CancellationToken.None))).AssertProblem(status, code, field);
+        _sales.VerifyNoOtherCalls();
+    }
+
+    [Fact]
     public async Task A_sale_is_shown_with_its_history_and_an_unknown_one_is_404()
     {
         var history = new SaleHistoryEntry(1, Fakes.Now, "created", "2500 NOK", SaleState.Created);

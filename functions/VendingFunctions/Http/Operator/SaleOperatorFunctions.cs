@@ -44,6 +44,28 @@ public sealed class SaleOperatorFunctions(OperatorApi api, ISaleOperatorService 
             return ApiResult.Json(StatusCodes.Status202Accepted, await sales.RefundAsync(id, refund.Amount, refund.RequestId, ct));
         });
 
+    /// <summary>Runs the failed operation again (new idempotency key, same rule); 202, usually Settling.</summary>
+    [Function("RetrySale")]
+    public Task<IActionResult> Retry(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "operator/sales/{reference}/retry")] HttpRequest request, string reference, CancellationToken cancellationToken) =>
+        api.RunAsync(request, cancellationToken, async ct =>
+        {
+            var id = RequestReaders.ReadReference(reference);
+            var requestId = await api.ReadJsonAsync(request, RequestReaders.ReadOperatorAction, ct);
+            return ApiResult.Json(StatusCodes.Status202Accepted, await sales.RetryAsync(id, requestId, ct));
+        });
+
+    /// <summary>Releases whatever Vipps still holds for the sale; 202, usually Settling.</summary>
+    [Function("ReleaseSale")]
+    public Task<IActionResult> Release(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "operator/sales/{reference}/release")] HttpRequest request, string reference, CancellationToken cancellationToken) =>
+        api.RunAsync(request, cancellationToken, async ct =>
+        {
+            var id = RequestReaders.ReadReference(reference);
+            var requestId = await api.ReadJsonAsync(request, RequestReaders.ReadOperatorAction, ct);
+            return ApiResult.Json(StatusCodes.Status202Accepted, await sales.ReleaseAsync(id, requestId, ct));
+        });
+
     [Function("Reconciliation")]
     public Task<IActionResult> Reconciliation(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operator/reconciliation")] HttpRequest request, CancellationToken cancellationToken) =>
