@@ -47,22 +47,22 @@ public sealed class SaleOperatorFunctions(OperatorApi api, ISaleOperatorService 
     /// <summary>Runs the failed operation again (new idempotency key, same rule); 202, usually Settling.</summary>
     [Function("RetrySale")]
     public Task<IActionResult> Retry(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "operator/sales/{reference}/retry")] HttpRequest request, string reference, CancellationToken cancellationToken) =>
-        api.RunAsync(request, cancellationToken, async ct =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operator/sales/{reference}/retry")] HttpRequest request, string reference, CancellationToken cancellationToken) =>
+        api.ChangeAsync(request, OperatorActions.Retry, AuditSubjects.Sale, reference, cancellationToken, async (_, ct) =>
         {
             var id = RequestReaders.ReadReference(reference);
-            var requestId = await api.ReadJsonAsync(request, RequestReaders.ReadOperatorAction, ct);
+            var requestId = await api.Http.ReadJsonAsync(request, RequestReaders.ReadOperatorAction, ct);
             return ApiResult.Json(StatusCodes.Status202Accepted, await sales.RetryAsync(id, requestId, ct));
         });
 
     /// <summary>Releases whatever Vipps still holds for the sale; 202, usually Settling.</summary>
     [Function("ReleaseSale")]
     public Task<IActionResult> Release(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "operator/sales/{reference}/release")] HttpRequest request, string reference, CancellationToken cancellationToken) =>
-        api.RunAsync(request, cancellationToken, async ct =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operator/sales/{reference}/release")] HttpRequest request, string reference, CancellationToken cancellationToken) =>
+        api.ChangeAsync(request, OperatorActions.Release, AuditSubjects.Sale, reference, cancellationToken, async (_, ct) =>
         {
             var id = RequestReaders.ReadReference(reference);
-            var requestId = await api.ReadJsonAsync(request, RequestReaders.ReadOperatorAction, ct);
+            var requestId = await api.Http.ReadJsonAsync(request, RequestReaders.ReadOperatorAction, ct);
             return ApiResult.Json(StatusCodes.Status202Accepted, await sales.ReleaseAsync(id, requestId, ct));
         });
 
