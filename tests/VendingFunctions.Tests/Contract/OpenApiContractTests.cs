@@ -168,6 +168,7 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
 
         // The operator's view of the same sale, and every other operator route.
         await OperatorAsync(HttpMethod.Get, $"api/operator/sales/{created.Reference}", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, $"api/operator/sales/{created.Reference}/vipps", null, HttpStatusCode.OK);
         await OperatorAsync(HttpMethod.Post, $"api/operator/sales/{created.Reference}/refunds", new { amount = 1000, requestId = "contract-1" }, HttpStatusCode.Accepted);
         await OperatorAsync(HttpMethod.Post, $"api/operator/sales/{created.Reference}/refunds", new { amount = 99_999, requestId = "contract-2" }, expected: null); // 400 or 409, depending on how far the refund got
         await OperatorAsync(HttpMethod.Get, $"api/operator/sales?machineId={machine.MachineId}&pageSize=1", null, HttpStatusCode.OK);

@@ -228,6 +228,7 @@ public sealed class OperatorAccessTests
         var merchants = new Mock<IMerchantCatalog>();
         merchants.Setup(m => m.ListAsync(It.IsAny<CancellationToken>())).ReturnsAsync([]);
         var registrar = new Mock<IWebhookRegistrar> { DefaultValue = DefaultValue.Mock };
+        var vipps = new Mock<Vending.Vipps.EPayment.IVippsEPaymentClient> { DefaultValue = DefaultValue.Mock };
         var fleet = new Mock<Vending.Core.Operator.Fleet.IFleetQueries>();
         fleet.Setup(f => f.ListAsync(It.IsAny<Vending.Core.Operator.Fleet.FleetSalesQuery>(), It.IsAny<CancellationToken>())).ReturnsAsync(new SalePage([], null));
         fleet.Setup(f => f.ExportCsvAsync(It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync("reference\r\n");
@@ -244,6 +245,7 @@ public sealed class OperatorAccessTests
             .AddSingleton(merchants.Object)
             .AddSingleton(registrar.Object)
             .AddSingleton(fleet.Object)
+            .AddSingleton(vipps.Object)
             .BuildServiceProvider();
         var instance = ActivatorUtilities.CreateInstance(services, route.Class);
 
