@@ -19,7 +19,7 @@ function h(tag, attrs = {}, ...children) {
     else if (key === 'class') el.className = value;
     else el.setAttribute(key, value === true ? '' : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -89,7 +89,7 @@ async function screen(render) {
   showError('');
   try {
     const content = await render();
-    if (seq === loadSeq) view().replaceChildren(...[content].flat());
+    if (seq === loadSeq) view().replaceChildren(...[content].flat(Infinity).filter((c) => c !== null && c !== undefined));
   } catch (error) {
     if (seq !== loadSeq) return;
     if (error instanceof ApiError && error.status === 401) return signedOut();
@@ -189,7 +189,7 @@ function provisionForm() {
   merchant.addEventListener('change', fillCurrencies);
   fillCurrencies();
   const form = h('form', { class: 'inline', 'data-testid': 'provision' },
-    h('label', {}, 'Machine id', h('input', { name: 'machineId', required: true, pattern: '[a-z0-9-]{3,32}', placeholder: 'lobby-2', 'data-testid': 'provision-id' })),
+    h('label', {}, 'Machine id', h('input', { name: 'machineId', required: true, pattern: '[a-z0-9\\-]{3,32}', placeholder: 'lobby-2', 'data-testid': 'provision-id' })),
     h('label', {}, 'Name', h('input', { name: 'name', required: true, maxlength: 100, 'data-testid': 'provision-name' })),
     h('label', {}, 'Location', h('input', { name: 'location', required: true, maxlength: 200, 'data-testid': 'provision-location' })),
     h('label', {}, 'Merchant', merchant),
@@ -302,7 +302,7 @@ async function saleScreen(reference) {
 
   // One timeline: the sale's own history and the operator actions on it (who did what), oldest first.
   const entries = [
-    ...history.map((e) => ({ at: e.at, text: `${e.type}${e.detail ? `: ${e.detail}` : ''}`, state: e.state, kind: 'history' })),
+    ...history.map((e) => ({ at: e.at ?? e.time, text: `${e.type}${e.detail ? `: ${e.detail}` : ''}`, state: e.state, kind: 'history' })),
     ...audit.map((a) => ({ at: a.at, text: `${a.action} by ${a.actorName}${a.actorObjectId ? ` (${a.actorObjectId})` : ''}: ${a.outcome} (${a.status}), request ${a.requestId}`, kind: 'audit' })),
   ].sort((a, b) => new Date(a.at) - new Date(b.at));
   const timeline = h('ul', { class: 'timeline', 'data-testid': 'timeline' }, entries.map((e) =>

@@ -130,8 +130,11 @@ public sealed class OperatorApi(HttpApi api, IOptions<OperatorAccessOptions> opt
     }
 
     // Hashing first makes the comparison constant-time whatever the lengths.
+    // An unresolved Key Vault reference (the secret was never created) is the setting's literal text, which anyone
+    // reading the template knows: it is no key at all.
     private static bool KeyMatches(string given, string? configured) =>
         !string.IsNullOrEmpty(configured)
+        && !configured.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase)
         && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(configured)));
 
     private static ApiProblemException Unauthorized() =>
