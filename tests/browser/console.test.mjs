@@ -191,3 +191,42 @@ test('a viewer sees everything, gets no change buttons, and the API answers 403 
   assert.doesNotMatch(await page.getByTestId('audit').innerText(), /Mallory/);
   await page.context().close();
 }));
+
+test('a sale whose machine never reports: the operator releases the reservation and the simulator shows it released', () => withStackLog(async () => {
+  // A machine of its own (one open sale per machine), provisioned by automation with the operator key.
+  const machineId = `release-${Date.now().toString(36)}`;
+  const provisioned = await fetch(`${stack.info.apiBaseUrl}/operator/machines`, {
+    method: 'POST', headers: { 'x-functions-key': stack.info.functionKey, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ machineId, name: 'Release test', location: 'Lab', merchantId: 'vippsno', currency: 'NOK' }),
+  });
+  assert.equal(provisioned.status, 201);
+  const { apiKey } = await provisioned.json();
+  const created = await machineApi(apiKey, 'POST', 'payments', {
+    machineSaleId: 'stuck-1', currency: 'NOK',
+    lines: [{ productId: 'water', name: 'Water', quantity: 1, unitPrice: 2200, taxRate: 2500 }], qr: { format: 'url' },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const reference = created.json.reference;
+  assert.equal((await fetch(`${stack.info.simulatorUrl}/_sim/payments/${encodeURIComponent(reference)}/approve`, { method: 'POST' })).status, 200);
+  await eventually(async () => (await machineApi(apiKey, 'GET', `payments/${reference}?wait=5&state=Created`)).json?.state === 'Authorized',
+    { timeoutMs: UI_TIMEOUT, what: 'Authorized' });
+
+  const page = await signIn('Olga Operator', 'Vending.Operator');
+  await page.goto(`${origin}/api/console/#sale/${reference}`);
+  await page.getByTestId('release').waitFor({ timeout: UI_TIMEOUT });
+  assert.match(await page.getByTestId('release').innerText(), /22[.,]00/);
+  assert.equal(await page.getByTestId('retry').count(), 0, 'nothing failed: no retry offered');
+  await page.getByTestId('release').click();
+
+  const money = await eventually(async () => { const l = await ledger(reference); return l.cancelled === 2200 && l; },
+    { timeoutMs: UI_TIMEOUT, what: 'the release at the simulator' });
+  assert.equal(money.captured, 0);
+  await eventually(async () => {
+    await page.reload();
+    await page.getByTestId('timeline').waitFor({ timeout: UI_TIMEOUT });
+    return /release by Olga Operator/.test(await page.getByTestId('timeline').innerText())
+      && (await page.getByTestId('our-view').innerText()).includes('Cancelled');
+  }, { timeoutMs: UI_TIMEOUT, what: 'the released sale in the page' });
+  assert.equal(await page.getByTestId('release').count(), 0, 'nothing reserved any more: no release offered');
+  await page.context().close();
+}));
