@@ -82,6 +82,14 @@ public sealed record Sale
 
     public bool IsFinal => State.IsFinal();
 
+    /// <summary>
+    /// The machine still has a part to play in this sale (show the QR, dispense, report), so it may not start another.
+    /// Once it reported the vend, cancelled, or missed its vend deadline, what is left (capture, release, refund) is
+    /// ours and Vipps': a Vipps outage that keeps the capture pending for minutes must not take the machine out of
+    /// service.
+    /// </summary>
+    public bool OccupiesMachine => !IsFinal && Vend is null && !CancelRequested && !VendDeadlineMissed;
+
     public bool HasPendingOperations => Operations.Any(operation => operation.Status == OperationStatus.Pending);
 
     public SaleOperation? FindPending(OperationKind kind) =>

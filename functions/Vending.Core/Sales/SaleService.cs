@@ -301,7 +301,7 @@ public sealed partial class SaleService(
 
     private async Task<bool> IsStillOpenAsync(string reference, DateTimeOffset claimedAt, CancellationToken cancellationToken) =>
         await store.GetAsync(reference, cancellationToken) is { } sale
-            ? !sale.IsFinal
+            ? sale.OccupiesMachine
             : time.GetUtcNow() - claimedAt < AbandonedClaim;
 
     // ---- helpers ----

@@ -141,27 +141,31 @@ public class ReconcilerTests(AzuriteFixture azurite)
         Assert.Equal(before, calls);
     }
 
-    [Fact]
-    public async Task Every_open_sale_is_reached_when_there_are_more_than_one_batch()
+    [Theory]
+    [InlineData(20, 7)]
+    [InlineData(1200, 500)] // the production batch size, with more open sales than two batches
+    public async Task Every_open_sale_is_reached_when_there_are_more_than_one_batch(int sales, int batchSize)
     {
-        var harness = new CoreHarness(azurite, new VendingOptions { PublicBaseUrl = new Uri("http://127.0.0.1:7072"), ReconcileBatchSize = 7 });
-        var references = new List<string>();
-        for (var i = 0; i < 20; i++)
+        var harness = new CoreHarness(azurite, new VendingOptions { PublicBaseUrl = new Uri("http://127.0.0.1:7072"), ReconcileBatchSize = batchSize });
+        var references = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, sales), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, ct) =>
         {
-            var sale = (await harness.Service.CreateAsync(CoreHarness.Machine(), CoreHarness.Request(), default)).Sale;
+            var sale = (await harness.Service.CreateAsync(CoreHarness.Machine(), CoreHarness.Request(), ct)).Sale;
             references.Add(sale.Reference);
-        }
+        });
 
         // The webhooks were lost: only the reconciler's poll of each sale's event log can find the authorizations.
+        var known = references.ToHashSet();
+        Assert.Equal(sales, known.Count);
         harness.Vipps.Setup(v => v.GetPaymentEventsAsync("vippsno", It.IsAny<string>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((string _, string reference, CancellationToken _) => references.Contains(reference) ? [CoreHarness.Event(reference, "AUTHORIZED")] : []);
+            .ReturnsAsync((string _, string reference, CancellationToken _) => known.Contains(reference) ? [CoreHarness.Event(reference, "AUTHORIZED")] : []);
 
         var open = (await harness.OpenSales.ListAsync(100_000, default)).Count;
-        var passes = open / 7 + 2;
+        var passes = open / batchSize + 2;
         for (var pass = 0; pass < passes; pass++)
         {
             var report = await harness.Reconciler.RunOnceAsync(default);
-            Assert.True(report.Examined <= 7);
+            Assert.True(report.Examined <= batchSize);
         }
 
         foreach (var reference in references)

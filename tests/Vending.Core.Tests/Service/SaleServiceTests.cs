@@ -105,6 +105,25 @@ public class SaleServiceTests(AzuriteFixture azurite)
         Assert.True(second.Created);
     }
 
+    [Fact]
+    public async Task A_machine_that_reported_its_vend_may_sell_again_while_the_capture_is_still_pending()
+    {
+        var machine = CoreHarness.Machine();
+        var first = await _core.Service.CreateAsync(machine, CoreHarness.Request("s-1"), default);
+        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(first.Sale.Reference, "AUTHORIZED"), default);
+
+        // Authorized: the machine still has to dispense and report, so it may not start another sale.
+        var refused = await Assert.ThrowsAsync<SaleException>(() => _core.Service.CreateAsync(machine, CoreHarness.Request("s-2"), default));
+        Assert.Equal((409, "open_sale_exists"), (refused.Status, refused.Code));
+
+        var vend = await _core.Service.ReportVendAsync(machine.MachineId, first.Sale.Reference, new VendReport(VendOutcome.Delivered, null), default);
+        Assert.Equal(SaleState.Settling, vend.State);
+
+        // The capture is ours to finish (it may wait out a Vipps outage); the machine is free.
+        var second = await _core.Service.CreateAsync(machine, CoreHarness.Request("s-2"), default);
+        Assert.True(second.Created);
+    }
+
     public static TheoryData<string, CreateSaleRequest, string, string?> BadRequests() => new()
     {
         { "bad id", CoreHarness.Request("has space"), "invalid_machine_sale_id", "machineSaleId" },
