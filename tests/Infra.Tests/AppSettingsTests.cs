@@ -26,6 +26,8 @@ public sealed partial class AppSettingsTests(CompiledTemplate template)
         ["Vending:CommandStaleSeconds"] = "reconciler tuning, default 120 s in VendingOptions (docs/core.md)",
         ["Vending:ReconcileBatchSize"] = "reconciler tuning, default 500 in VendingOptions (docs/core.md)",
         ["Vending:ReconcileParallelism"] = "reconciler tuning, default 8 in VendingOptions (docs/core.md)",
+        ["Vending:CommandRetryWindowSeconds"] = "command retry tuning, default 1209600 s (14 days) in VendingOptions (docs/ARCHITECTURE.md)",
+        ["Vending:CommandRetryBaseMilliseconds"] = "command retry tuning, default 5000 ms in VendingOptions (docs/ARCHITECTURE.md)",
         ["Vending:KeyVaultUri"] = "optional: the webhook-registration store in Key Vault needs write access the app identity deliberately lacks; ops store the secret (docs/deploy.md, docs/operator.md), and without it secrets go to table WebhookRegistrations",
         ["Events:SweepBatchSize"] = "outbox sweep tuning, default 100 in PaymentEventsOptions (docs/events.md)",
         ["LocalRunner:FunctionKey"] = "read by tools/LocalRunner only (locally the operator key); in Azure Vending__Operator__AutomationKey is a Key Vault reference",
