@@ -71,6 +71,12 @@ param alwaysReadyHttpInstances int = 1
 @description('Optional. Public base URL when the API sits behind a custom domain; empty means the Function App\'s https default host name.')
 param publicBaseUrl string = ''
 
+@description('Operator sign-in: client id of the Entra app registration with the app roles Vending.Operator and Vending.Viewer (docs/operator.md). Empty: sign-in off; the operator key still works.')
+param operatorAuthClientId string = ''
+
+@description('Entra tenant of the operator app registration (default: this deployment\'s tenant).')
+param operatorAuthTenantId string = tenant().tenantId
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = {
@@ -98,6 +104,8 @@ var tableNames = [
   'Machines'
   'UnmatchedWebhooks'
   'WebhookRegistrations'
+  'OperatorAudit'
+  'SalesByDay'
 ]
 var queueNames = [
   'sale-commands'
@@ -291,6 +299,19 @@ var appBehaviourSettings = {
   WebhookWatchdog__Enabled: 'true'
 }
 
+// Operator access (docs/operator.md, "Sign-in and roles"): the principal header is trusted only where App Service
+// Authentication is on (it strips any a client sends); automation's operator key and the sign-in client secret are
+// Key Vault secrets ops create (docs/deploy.md).
+var operatorSettings = union(
+  {
+    Vending__Operator__TrustPlatformPrincipal: empty(operatorAuthClientId) ? 'false' : 'true'
+    Vending__Operator__AutomationKey: keyVaultReference(keyVault.outputs.vaultUri, 'operator-automation-key')
+  },
+  empty(operatorAuthClientId) ? {} : {
+    MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: keyVaultReference(keyVault.outputs.vaultUri, 'operator-auth-client-secret')
+  }
+)
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   // The app starts as soon as it has settings: its roles must exist first, or the host and the Key Vault
@@ -315,9 +336,12 @@ module functionApp 'modules/functionapp.bicep' = {
     alwaysReadyCaptureInstances: alwaysReadyCaptureInstances
     subnetId: network.?outputs.appSubnetId ?? ''
     publicBaseUrl: publicBaseUrl
+    operatorAuthClientId: operatorAuthClientId
+    operatorAuthTenantId: operatorAuthTenantId
     appSettings: union(
       identitySettings,
       appBehaviourSettings,
+      operatorSettings,
       reduce(map(vippsMerchants, m => merchantSettings(m, keyVault.outputs.vaultUri)), {}, (all, one) => union(all, one))
     )
   }

@@ -17,6 +17,7 @@
 //   ALWAYS_READY_HTTP_INSTANCES         optional, defaults to 1
 //   ALWAYS_READY_CAPTURE_INSTANCES      optional, defaults to 0
 //   PUBLIC_BASE_URL                     optional, for a custom domain
+//   OPERATOR_AUTH_CLIENT_ID             optional, the Entra app registration for operator sign-in (docs/operator.md)
 using 'main.bicep'
 
 param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'dev')
@@ -34,3 +35,4 @@ param deployerPrincipalType = readEnvironmentVariable('AZURE_PRINCIPAL_TYPE', 'U
 param alwaysReadyHttpInstances = int(readEnvironmentVariable('ALWAYS_READY_HTTP_INSTANCES', '1'))
 param alwaysReadyCaptureInstances = int(readEnvironmentVariable('ALWAYS_READY_CAPTURE_INSTANCES', '0'))
 param publicBaseUrl = readEnvironmentVariable('PUBLIC_BASE_URL', '')
+param operatorAuthClientId = readEnvironmentVariable('OPERATOR_AUTH_CLIENT_ID', '')

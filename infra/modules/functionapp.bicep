@@ -170,6 +170,67 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
   }
 }
 
+@description('Operator sign-in (App Service Authentication with Entra ID): the app registration\'s client id; empty = off.')
+param operatorAuthClientId string = ''
+
+@description('Entra tenant of the operator app registration.')
+param operatorAuthTenantId string = tenant().tenantId
+
+// The app setting (set by main.bicep, a Key Vault reference) that holds the app registration's client secret.
+var operatorAuthCredentialSetting = 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'
+
+// Paths App Service Authentication leaves alone: machines use their bearer keys, Vipps its HMAC, probes nothing.
+var authExcludedPaths = [
+  '/api/payments'
+  '/api/payments/*'
+  '/api/webhooks/vipps'
+  '/api/health'
+]
+
+// Operator sign-in (docs/operator.md, "Sign-in and roles"). Authentication is not required at the platform: a
+// signed-in person's principal is passed in x-ms-client-principal (clients cannot set it), and a call without one
+// reaches the functions, which authorize every operator route themselves (the operator key for automation, the
+// roles Vending.Operator / Vending.Viewer for people). The console page holds no data, so it may load unsigned.
+resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: !empty(operatorAuthClientId)
+    }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+      excludedPaths: authExcludedPaths
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: !empty(operatorAuthClientId)
+        registration: {
+          openIdIssuer: '${environment().authentication.loginEndpoint}${operatorAuthTenantId}/v2.0'
+          clientId: operatorAuthClientId
+          clientSecretSettingName: operatorAuthCredentialSetting
+        }
+        validation: {
+          allowedAudiences: empty(operatorAuthClientId) ? [] : [
+            'api://${operatorAuthClientId}'
+            operatorAuthClientId
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        // The functions need only the principal header; no provider tokens are kept.
+        enabled: false
+      }
+    }
+  }
+}
+
 @description('Name of the Function App.')
 output name string = site.name
 @description('Default host name of the Function App.')

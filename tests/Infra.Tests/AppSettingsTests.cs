@@ -30,7 +30,8 @@ public sealed partial class AppSettingsTests(CompiledTemplate template)
         ["Vending:CommandRetryBaseMilliseconds"] = "command backoff tuning, default 5000 ms in VendingOptions (docs/core.md)",
         ["Vending:KeyVaultUri"] = "optional: the webhook-registration store in Key Vault needs write access the app identity deliberately lacks; ops store the secret (docs/deploy.md, docs/operator.md), and without it secrets go to table WebhookRegistrations",
         ["Events:SweepBatchSize"] = "outbox sweep tuning, default 100 in PaymentEventsOptions (docs/events.md)",
-        ["LocalRunner:FunctionKey"] = "read by tools/LocalRunner only; in Azure the Functions host issues and checks its own keys",
+        ["LocalRunner:FunctionKey"] = "read by tools/LocalRunner only (locally the operator key); in Azure Vending__Operator__AutomationKey is a Key Vault reference",
+        ["LocalRunner:LocalSignIn"] = "read by tools/LocalRunner only: the local stand-in for App Service Authentication, which Azure has for real (authsettingsV2)",
         ["Events:LocalSinkPath"] = "read only when no Service Bus is configured; Azure always has ServiceBus__fullyQualifiedNamespace",
         ["Telemetry:Console"] = "local debugging only: console exporter (docs/operations.md); Azure exports to Application Insights",
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "local or self-hosted collectors only (docs/operations.md); Azure exports to Application Insights",
@@ -148,14 +149,16 @@ public sealed partial class AppSettingsTests(CompiledTemplate template)
 
         var vaultSecrets = template.OfType("Microsoft.KeyVault/vaults/secrets").Select(s => s["name"]!.GetValue<string>().Split('/')[1]).ToHashSet();
         var references = template.AppSettings.Where(s => s.Value.Contains("@Microsoft.KeyVault(", StringComparison.Ordinal)).ToList();
-        Assert.Equal(6, references.Count); // 3 per merchant
+        Assert.Equal(8, references.Count); // 3 per merchant, the operator key and the sign-in client secret
         foreach (var (name, value) in references)
         {
             var secretName = KeyVaultSecretName().Match(value);
             Assert.True(secretName.Success, $"{name}: not a SecretUri reference: {value}");
             Assert.Contains("/providers/Microsoft.KeyVault/vaults/", value);
-            // The webhook secret of a merchant whose webhook is not registered yet is set after deployment.
-            if (!name.EndsWith("__WebhookSecret", StringComparison.Ordinal))
+            // The webhook secret of a merchant whose webhook is not registered yet is set after deployment, and so are
+            // the operator key and the sign-in client secret (ops create them: docs/deploy.md, "After the first deployment").
+            if (!name.EndsWith("__WebhookSecret", StringComparison.Ordinal)
+                && name is not ("Vending__Operator__AutomationKey" or "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"))
             {
                 Assert.Contains(secretName.Groups[1].Value, vaultSecrets);
             }

@@ -24,6 +24,7 @@ public class CompiledTemplate : IDisposable
     /// <summary>The deploying principal the test environment names (AZURE_PRINCIPAL_ID).</summary>
     public const string DeployerPrincipalId = "5b3f2c1e-0000-4000-8000-00000000d3b1";
     public const string AlertEmail = "vending-ops@example.com";
+    public const string OperatorAuthClientId = "7d1c9a52-0000-4000-8000-0000000a0714";
 
     private readonly string _workDir;
 
@@ -33,7 +34,9 @@ public class CompiledTemplate : IDisposable
             param keyVaultPurgeProtection = true
             param alertEmail = '{{AlertEmail}}'
             param deployerPrincipalId = '{{DeployerPrincipalId}}'
-            """.Replace("{{AlertEmail}}", AlertEmail, StringComparison.Ordinal).Replace("{{DeployerPrincipalId}}", DeployerPrincipalId, StringComparison.Ordinal))
+            param operatorAuthClientId = '{{OperatorAuthClientId}}'
+            """.Replace("{{AlertEmail}}", AlertEmail, StringComparison.Ordinal).Replace("{{DeployerPrincipalId}}", DeployerPrincipalId, StringComparison.Ordinal)
+              .Replace("{{OperatorAuthClientId}}", OperatorAuthClientId, StringComparison.Ordinal))
     {
     }
 

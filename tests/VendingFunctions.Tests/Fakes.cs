@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Moq;
 using Vending.Core.Http;
 using Vending.Core.Machines;
+using Vending.Core.Operator.Access;
 using Vending.Core.Sales;
 
 namespace VendingFunctions.Tests;
@@ -31,8 +32,41 @@ internal static class Fakes
         return directory;
     }
 
+    /// <summary>The operator key the fake operator API accepts; <see cref="TestHttp.Request(string, string, string?, string?, string, bool)"/>
+    /// sends it on /api/operator paths unless told otherwise.</summary>
+    public const string OperatorKey = "test-operator-key";
+
+    /// <summary>The one authorization point, accepting <see cref="OperatorKey"/> and, when <paramref name="trustPrincipal"/>,
+    /// the platform's principal header; audit rows go to <paramref name="audit"/> (or nowhere).</summary>
+    public static OperatorApi OperatorApi(IMachineDirectory directory, IOperatorAuditLog? audit = null, bool trustPrincipal = false, TimeProvider? time = null) =>
+        new(Api(directory),
+            Microsoft.Extensions.Options.Options.Create(new OperatorAccessOptions { AutomationKey = OperatorKey, TrustPlatformPrincipal = trustPrincipal }),
+            audit ?? new InMemoryAuditLog(), time ?? TimeProvider.System, NullLogger<OperatorApi>.Instance);
+
     public static HttpApi Api(IMachineDirectory directory, HttpApiOptions? options = null) =>
         new(new MachineAuthenticator(directory, NullLogger<MachineAuthenticator>.Instance),
             new RequestBodyReader(Microsoft.Extensions.Options.Options.Create(options ?? Options())),
             NullLogger<HttpApi>.Instance);
+}
+
+/// <summary>An audit log in memory: what was recorded, in order.</summary>
+internal sealed class InMemoryAuditLog : IOperatorAuditLog
+{
+    public List<AuditEntry> Entries { get; } = [];
+
+    public Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        lock (Entries)
+        {
+            Entries.Add(entry);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken cancellationToken) =>
+        Task.FromResult(new AuditPage(Entries.Where(e => e.At >= query.From && e.At < query.To).OrderByDescending(e => e.At).ToList(), null));
+
+    public Task<IReadOnlyList<AuditEntry>> ForSubjectAsync(string subjectKind, string subject, int max, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<AuditEntry>>(Entries.Where(e => e.SubjectKind == subjectKind && e.Subject == subject).Reverse().Take(max).ToList());
 }

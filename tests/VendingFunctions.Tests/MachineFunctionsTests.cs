@@ -9,7 +9,7 @@ public sealed class MachineFunctionsTests
 {
     private readonly Mock<IMachineDirectory> _directory = new(MockBehavior.Strict);
 
-    private MachineFunctions Functions() => new(Fakes.Api(_directory.Object), _directory.Object);
+    private MachineFunctions Functions() => new(Fakes.OperatorApi(_directory.Object), _directory.Object);
 
     [Fact]
     public async Task Provisioning_answers_201_with_the_api_key_once()

@@ -15,6 +15,14 @@ internal static class TestHttp
     public static HttpRequest Request(string method, string path, string? body = null, string? apiKey = MachineKey, string contentType = "application/json", bool declareLength = true) =>
         Request(method, path, body is null ? null : Encoding.UTF8.GetBytes(body), apiKey, contentType, declareLength);
 
+    /// <summary>A request with no operator credential at all (operator paths otherwise carry <see cref="Fakes.OperatorKey"/>).</summary>
+    public static HttpRequest Anonymous(string method, string path, string? body = null)
+    {
+        var request = Request(method, path, body, apiKey: null);
+        request.Headers.Remove("x-functions-key");
+        return request;
+    }
+
     /// <summary>A request with a body given as bytes: for bodies no string can hold (invalid UTF-8).</summary>
     public static HttpRequest Request(string method, string path, byte[]? body, string? apiKey = MachineKey, string contentType = "application/json", bool declareLength = true)
     {
@@ -26,6 +34,12 @@ internal static class TestHttp
         if (apiKey is not null)
         {
             context.Request.Headers.Authorization = "Bearer " + apiKey;
+        }
+
+        // Operator routes authorize every call (OperatorApi): the function tests call them as automation would.
+        if (path.StartsWith("/api/operator", StringComparison.Ordinal))
+        {
+            context.Request.Headers["x-functions-key"] = Fakes.OperatorKey;
         }
 
         if (body is not null)

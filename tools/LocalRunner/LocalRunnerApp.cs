@@ -121,6 +121,8 @@ public sealed class LocalRunnerApp : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(overrides);
         }
 
+        StandInForPlatformAuthentication(builder.Configuration, runnerSettings);
+
         if (urls is not null)
         {
             builder.WebHost.UseUrls(urls);
@@ -145,9 +147,16 @@ public sealed class LocalRunnerApp : IAsyncDisposable
         }
 
         var app = builder.Build();
-        if (string.IsNullOrEmpty(runner.FunctionKey) && catalog.Http.Any(f => f.AuthLevel != Microsoft.Azure.Functions.Worker.AuthorizationLevel.Anonymous))
+        if (string.IsNullOrEmpty(builder.Configuration["Vending:Operator:AutomationKey"]) && !runner.LocalSignIn)
         {
-            app.Logger.LogWarning("LocalRunner:FunctionKey is not set: operator routes answer 401 to every call");
+            app.Logger.LogWarning("Neither LocalRunner:FunctionKey nor LocalRunner:LocalSignIn is set: operator routes answer 401 to every call");
+        }
+
+        if (runner.LocalSignIn)
+        {
+            LocalSignIn.UsePlatformStandIn(app);
+            LocalSignIn.Map(app);
+            app.Logger.LogWarning("Local sign-in is on: anyone reaching {Path} can sign in with any name and role (local only)", LocalSignIn.LoginPath);
         }
 
         app.UseDefaultFiles();
@@ -155,6 +164,27 @@ public sealed class LocalRunnerApp : IAsyncDisposable
         HttpFunctionEndpoints.Map(app, catalog);
         ApiDocsEndpoints.Map(app, repositoryRoot, contentRoot);
         return (app, catalog);
+    }
+
+    /// <summary>
+    /// What App Service Authentication and the Functions host do in Azure, the runner does here: the operator routes
+    /// trust <c>x-ms-client-principal</c> only when the runner's local sign-in puts it there (never a client's), and the
+    /// operator key is the runner's function key unless one is set for the app.
+    /// </summary>
+    private static void StandInForPlatformAuthentication(ConfigurationManager configuration, IConfigurationSection runnerSettings)
+    {
+        var localSignIn = runnerSettings.GetValue<bool>(nameof(LocalRunnerOptions.LocalSignIn));
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            [$"{Vending.Core.Operator.Access.OperatorAccessOptions.SectionName}:{nameof(Vending.Core.Operator.Access.OperatorAccessOptions.TrustPlatformPrincipal)}"] = localSignIn ? "true" : "false",
+        };
+        var automationKey = $"{Vending.Core.Operator.Access.OperatorAccessOptions.SectionName}:{nameof(Vending.Core.Operator.Access.OperatorAccessOptions.AutomationKey)}";
+        if (string.IsNullOrEmpty(configuration[automationKey]))
+        {
+            values[automationKey] = runnerSettings[nameof(LocalRunnerOptions.FunctionKey)];
+        }
+
+        configuration.AddInMemoryCollection(values);
     }
 
     private static void AddTriggers(WebApplicationBuilder builder, FunctionCatalog catalog, LocalRunnerOptions runner, string? repositoryRoot, string contentRoot)

@@ -20,4 +20,8 @@ public sealed class LocalRunnerOptions
 
     /// <summary>local.settings.json to read <c>Values</c> from; default: the repository's, else the one beside the runner.</summary>
     public string? LocalSettingsPath { get; set; }
+
+    /// <summary>True: the runner stands in for App Service Authentication with a local sign-in page (pick a name and a
+    /// role) and passes the principal as the platform does. Local only: Azure has no such thing.</summary>
+    public bool LocalSignIn { get; set; }
 }

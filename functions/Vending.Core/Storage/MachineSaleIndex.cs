@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
 using Vending.Core.Sales;
 
 namespace Vending.Core.Storage;
@@ -35,7 +36,7 @@ public interface IMachineSaleIndex
 /// <c>t-{invertedTicks}-{reference}</c> (newest-first listing), and <c>open</c> (the machine's current sale, the
 /// guard for "one open sale per machine").
 /// </summary>
-public sealed class MachineSaleIndex(VendingTables tables, TimeProvider time) : IMachineSaleIndex
+public sealed class MachineSaleIndex(VendingTables tables, TimeProvider time, ILogger<MachineSaleIndex>? logger = null) : IMachineSaleIndex
 {
     private const string OpenRowKey = "open";
     private const string IdPrefix = "id-";
@@ -96,6 +97,7 @@ public sealed class MachineSaleIndex(VendingTables tables, TimeProvider time) : 
             try
             {
                 await table.SubmitTransactionAsync(actions, cancellationToken);
+                await AddToDayListingAsync(machineId, proposedReference, now, cancellationToken);
                 return new MachineSaleClaim(proposedReference, true);
             }
             catch (TableTransactionFailedException exception) when (exception.Status is 409 or 412 && attempt < MaxAttempts)
@@ -130,9 +132,43 @@ public sealed class MachineSaleIndex(VendingTables tables, TimeProvider time) : 
         return listing;
     }
 
+    /// <summary>
+    /// The cross-machine listing (<c>SalesByDay</c>, docs/operator.md): partition = the UTC day, RowKey newest first.
+    /// Another table, so not in the claim's transaction: if this write fails the sale stands and stays in its machine's
+    /// listing, and only the all-machines list misses it; the failure is logged rather than failing the sale.
+    /// </summary>
+    private async Task AddToDayListingAsync(string machineId, string reference, DateTimeOffset createdAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var table = await tables.GetAsync(TableNames.SalesByDay, cancellationToken);
+            await table.UpsertEntityAsync(new TableEntity(SalesByDayKeys.Partition(createdAt), SalesByDayKeys.RowKey(createdAt, reference))
+            {
+                ["Reference"] = reference,
+                ["MachineId"] = machineId,
+                ["CreatedAt"] = createdAt,
+            }, TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException exception)
+        {
+            logger?.LogError(exception, "Sale {Reference} of machine {MachineId} is missing from the SalesByDay listing", reference, machineId);
+        }
+    }
+
     private static string IdRowKey(string machineSaleId) => IdPrefix + machineSaleId;
 
     /// <summary>Inverted ticks sort the newest first (RowKeys sort ascending).</summary>
     private static string ListingRowKey(DateTimeOffset createdAt, string reference) =>
         $"{ListingPrefix}{DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks:D19}-{reference}";
+}
+
+/// <summary>Keys of the <c>SalesByDay</c> table: partition <c>d-{yyyyMMdd}</c> (UTC), RowKey <c>{invertedTicks}-{reference}</c>.</summary>
+public static class SalesByDayKeys
+{
+    public static string Partition(DateTimeOffset at) => "d-" + at.UtcDateTime.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string RowKey(DateTimeOffset at, string reference) => $"{Inverted(at)}-{reference}";
+
+    /// <summary>Inverted ticks, 19 digits: RowKeys sort newest first.</summary>
+    public static string Inverted(DateTimeOffset at) => (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 }

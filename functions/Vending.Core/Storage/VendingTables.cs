@@ -11,6 +11,8 @@ public static class TableNames
     public const string OpenSales = "OpenSales";
     public const string Machines = "Machines";
     public const string UnmatchedWebhooks = "UnmatchedWebhooks";
+    public const string OperatorAudit = "OperatorAudit";
+    public const string SalesByDay = "SalesByDay";
 }
 
 /// <summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Vending.Core.Http;
 using Vending.Core.Operator;
+using Vending.Core.Operator.Access;
 
 namespace Vending.Core.Webhooks;
 
@@ -41,6 +42,7 @@ public static class WebhookRegistrationServiceCollectionExtensions
         services.TryAddSingleton<IWebhookRegistrar, WebhookRegistrar>();
         services.TryAddSingleton<IOperatorSaleQueries, OperatorSaleQueries>();
         services.TryAddSingleton<IMerchantCatalog, MerchantCatalog>();
+        services.AddVendingOperatorAccess(configuration);
         return services;
     }
 }

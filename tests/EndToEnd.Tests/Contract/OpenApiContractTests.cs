@@ -34,7 +34,7 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
     public void Every_operation_documents_its_success_its_refusals_as_problems_and_how_it_is_authenticated()
     {
         var schemes = Document.At("/components/securitySchemes")!.AsObject().Select(s => s.Key).ToHashSet();
-        Assert.Equal(["functionKey", "functionKeyQuery", "machineKey", "vippsHmac"], schemes.Order());
+        Assert.Equal(["functionKey", "functionKeyQuery", "machineKey", "platformPrincipal", "vippsHmac"], schemes.Order());
         foreach (var operation in Document.Operations)
         {
             var responses = operation.Node["responses"]!.AsObject();
@@ -45,15 +45,15 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
                 Assert.True(content.ContainsKey("application/problem+json"), $"{operation.Key} {status} is not problem+json");
             }
 
-            // Operator routes inherit the document's Functions key; the others say who they are for.
+            // Operator routes inherit the document's operator key or signed-in principal; the others say who they are for.
             var security = operation.Node["security"] ?? Document.Root["security"];
             var named = security!.AsArray().SelectMany(s => s!.AsObject().Select(p => p.Key)).ToList();
             var expected = operation.Path switch
             {
-                "/api/health" => [],
+                "/api/health" or "/api/console/{file}" => [],
                 "/api/webhooks/vipps" => ["vippsHmac"],
                 _ when operation.Path.StartsWith("/api/payments", StringComparison.Ordinal) => ["machineKey"],
-                _ => new List<string> { "functionKey", "functionKeyQuery" },
+                _ => new List<string> { "functionKey", "functionKeyQuery", "platformPrincipal" },
             };
             Assert.True(expected.SequenceEqual(named), $"{operation.Key}: security {string.Join(",", named)}");
         }
@@ -168,6 +168,7 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
 
         // The operator's view of the same sale, and every other operator route.
         await OperatorAsync(HttpMethod.Get, $"api/operator/sales/{created.Reference}", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, $"api/operator/sales/{created.Reference}/vipps", null, HttpStatusCode.OK);
         await OperatorAsync(HttpMethod.Post, $"api/operator/sales/{created.Reference}/refunds", new { amount = 1000, requestId = "contract-1" }, HttpStatusCode.Accepted);
         await OperatorAsync(HttpMethod.Post, $"api/operator/sales/{created.Reference}/refunds", new { amount = 99_999, requestId = "contract-2" }, expected: null); // 400 or 409, depending on how far the refund got
         await OperatorAsync(HttpMethod.Get, $"api/operator/sales?machineId={machine.MachineId}&pageSize=1", null, HttpStatusCode.OK);
@@ -178,6 +179,14 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
         await OperatorAsync(HttpMethod.Get, $"api/operator/machines/{machine.MachineId}", null, HttpStatusCode.OK);
         await OperatorAsync(HttpMethod.Get, "api/operator/machines/no-such-machine", null, HttpStatusCode.NotFound);
         await OperatorAsync(HttpMethod.Post, "api/operator/webhooks/ensure", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, "api/operator/me", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, "api/operator/sales?pageSize=5", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, "api/operator/sales?state=Nope", null, HttpStatusCode.BadRequest);
+        await OperatorAsync(HttpMethod.Get, "api/operator/summary", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, "api/operator/exports/sales", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, "api/operator/audit?pageSize=5", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, $"api/operator/audit?machineId={machine.MachineId}", null, HttpStatusCode.OK);
+        await OperatorAsync(HttpMethod.Get, "api/operator/audit?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", null, HttpStatusCode.BadRequest);
         await OperatorAsync(HttpMethod.Post, "api/operator/machines", new { machineId = machine.MachineId, name = "again", location = "x", merchantId = "vippsno", currency = "NOK" }, HttpStatusCode.Conflict);
         await OperatorAsync(HttpMethod.Post, $"api/operator/machines/{machine.MachineId}/disable", null, HttpStatusCode.OK);
         await OperatorAsync(HttpMethod.Post, $"api/operator/machines/{machine.MachineId}/enable", null, HttpStatusCode.OK);
@@ -219,7 +228,7 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
         return document.RootElement.EnumerateArray()
             .SelectMany(function => function.GetProperty("bindings").EnumerateArray())
             .Where(binding => binding.GetProperty("type").GetString() == "httpTrigger")
-            .SelectMany(binding => binding.GetProperty("methods").EnumerateArray().Select(method => $"{method.GetString()!.ToUpperInvariant()} /api/{binding.GetProperty("route").GetString()}"))
+            .SelectMany(binding => binding.GetProperty("methods").EnumerateArray().Select(method => $"{method.GetString()!.ToUpperInvariant()} /api/{binding.GetProperty("route").GetString()!.Replace("{*", "{", StringComparison.Ordinal)}"))
             .ToHashSet(StringComparer.Ordinal);
     }
 

@@ -121,10 +121,17 @@ public sealed partial class OperatorApiTests(ConfiguredWebhookSecretStack stack,
         var until = (await Operator.GetAnswerAsync($"api/operator/sales?machineId={machine.MachineId}&to={between}")).AssertStatus(HttpStatusCode.OK);
         Assert.Equal([references[1], references[0]], Refs(until));
         Assert.Empty(Refs((await Operator.GetAnswerAsync("api/operator/sales?machineId=nobody-here")).AssertStatus(HttpStatusCode.OK)));
+        // Without a machine: all machines' sales from the day listing, newest first (other tests' sales interleave).
+        // The listings are keyed by the claim time, a moment before the sale record's createdAt.
+        var firstCreated = Uri.EscapeDataString((await CreatedAtAsync(references[0])).AddSeconds(-1).ToString("O"));
+        var fleet = Refs((await Operator.GetAnswerAsync($"api/operator/sales?from={firstCreated}&pageSize=100")).AssertStatus(HttpStatusCode.OK));
+        Assert.Equal([references[2], references[1], references[0]], fleet.Where(references.Contains));
+        var sameMachineByState = Refs((await Operator.GetAnswerAsync($"api/operator/sales?machineId={machine.MachineId}&state=Cancelled")).AssertStatus(HttpStatusCode.OK));
+        Assert.Equal([references[2], references[1], references[0]], sameMachineByState);
 
         foreach (var (query, field) in new[]
         {
-            ("", "machineId"), ("machineId=a.b", "machineId"), ($"machineId={machine.MachineId}&pageSize=0", "pageSize"),
+            ("state=Nope", "state"), ("state=Captured&from=2025-01-01T00:00:00Z&to=2025-06-01T00:00:00Z", "from"), ("machineId=a.b", "machineId"), ($"machineId={machine.MachineId}&pageSize=0", "pageSize"),
             ($"machineId={machine.MachineId}&pageSize=101", "pageSize"), ($"machineId={machine.MachineId}&continuationToken=bm9wZQ", "continuationToken"),
             ($"machineId={machine.MachineId}&from=yesterday", "from"), ($"machineId={machine.MachineId}&from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z", "from"),
             ($"machineId={machine.MachineId}&machineId=x", "machineId"),

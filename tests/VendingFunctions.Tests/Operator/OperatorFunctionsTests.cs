@@ -17,9 +17,9 @@ public sealed class OperatorFunctionsTests
     private readonly Mock<IOperatorSaleQueries> _queries = new(MockBehavior.Strict);
     private readonly Mock<IMachineDirectory> _machines = new(MockBehavior.Strict);
 
-    private SaleOperatorFunctions Sales() => new(Fakes.Api(_machines.Object), _sales.Object, _queries.Object);
+    private SaleOperatorFunctions Sales() => new(Fakes.OperatorApi(_machines.Object), _sales.Object, _queries.Object, new InMemoryAuditLog(), Mock.Of<Vending.Core.Operator.Fleet.IFleetQueries>(), TimeProvider.System);
 
-    private MachineFunctions Machines() => new(Fakes.Api(_machines.Object), _machines.Object);
+    private MachineFunctions Machines() => new(Fakes.OperatorApi(_machines.Object), _machines.Object);
 
     [Fact]
     public async Task A_refund_is_accepted_with_the_sale_as_it_now_is()
@@ -191,7 +191,7 @@ public sealed class OperatorFunctionsTests
         var store = new Mock<IWebhookRegistrationStore>();
         store.Setup(s => s.ListAsync(It.IsAny<CancellationToken>())).ReturnsAsync(
             [new StoredWebhookRegistration("mobilepaydk", Guid.NewGuid(), "https://x", "stored-secret-1", null, Fakes.Now)]);
-        var function = new MerchantFunctions(Fakes.Api(_machines.Object), new MerchantCatalog(Options.Create(vipps), store.Object));
+        var function = new MerchantFunctions(Fakes.OperatorApi(_machines.Object), new MerchantCatalog(Options.Create(vipps), store.Object));
         var request = TestHttp.Request("GET", "/api/operator/merchants", apiKey: null);
 
         var response = await TestHttp.Execute(request, await function.List(request, CancellationToken.None));

@@ -3,16 +3,17 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Vending.Core.Http;
 using Vending.Core.Operator;
+using Vending.Core.Operator.Access;
 
 namespace VendingFunctions.Http.Operator;
 
-public sealed class MerchantFunctions(HttpApi api, IMerchantCatalog merchants)
+public sealed class MerchantFunctions(OperatorApi api, IMerchantCatalog merchants)
 {
     /// <summary>Ids, MSN, brand, currencies, QR approval and whether a webhook secret is held; never a secret.</summary>
     [Function("ListMerchants")]
     public Task<IActionResult> List(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "operator/merchants")] HttpRequest request, CancellationToken cancellationToken) =>
-        api.RunAsync(request, cancellationToken, async ct =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operator/merchants")] HttpRequest request, CancellationToken cancellationToken) =>
+        api.ReadAsync(request, cancellationToken, async (_, ct) =>
             ApiResult.Json(StatusCodes.Status200OK, new MerchantList(await merchants.ListAsync(ct))));
 }
 

@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Azure.Data.Tables;
+using Vending.Core.Sales;
+using Vending.Core.Storage;
+
+namespace Vending.Core.Operator.Fleet;
+
+/// <summary>Sales of all machines (or one) created in [<see cref="From"/>, <see cref="To"/>), newest first, optionally in one state.</summary>
+public sealed record FleetSalesQuery(DateTimeOffset From, DateTimeOffset To, string? MachineId, SaleState? State, int PageSize, string? ContinuationToken);
+
+/// <summary>Per machine or merchant, per currency: how many sales and how much was captured and refunded (minor units).</summary>
+public sealed record SalesFigures(string Key, string MerchantId, string Currency, int Count, long Captured, long Refunded);
+
+public sealed record DayFigures(string Day, string Currency, int Count, long Captured, long Refunded);
+
+public sealed record PeriodSummary(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<SalesFigures> Machines, IReadOnlyList<SalesFigures> Merchants, IReadOnlyList<DayFigures> Days);
+
+/// <summary><see cref="Truncated"/>: the period had more than <see cref="FleetQueries.MaxSummarySales"/> sales; figures cover the newest.</summary>
+public sealed record FleetSummary(DateTimeOffset GeneratedAt, PeriodSummary Today, PeriodSummary Last30Days, bool Truncated);
+
+public interface IFleetQueries
+{
+    Task<SalePage> ListAsync(FleetSalesQuery query, CancellationToken cancellationToken);
+
+    Task<FleetSummary> SummaryAsync(CancellationToken cancellationToken);
+
+    /// <summary>The sales of a range as CSV for bookkeeping, newest first, one line per sale, amounts in major units.</summary>
+    Task<string> ExportCsvAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Reads over the <c>SalesByDay</c> listing: one partition per UTC day, RowKeys newest first, so a time range is a
+/// handful of partition range queries and never a scan. A state filter is applied to the sales read (states change,
+/// the listing does not); a page stops after <see cref="MaxRowsPerPage"/> listing rows so a rare state never makes one
+/// request read a month, and answers with a token to go on.
+/// </summary>
+public sealed partial class FleetQueries(VendingTables tables, ISaleStore store, TimeProvider time) : IFleetQueries
+{
+    public const int MaxPageSize = 100;
+    public const int MaxRowsPerPage = 1000;
+    public const int MaxSummarySales = 20_000;
+    public const int MaxExportSales = 50_000;
+    public static readonly TimeSpan MaxRange = TimeSpan.FromDays(92);
+
+    public async Task<SalePage> ListAsync(FleetSalesQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var (startDay, after) = query.ContinuationToken is { } token && DecodeToken(token) is { } decoded
+            ? decoded
+            : (query.To.AddTicks(-1).UtcDateTime.Date, (string?)null);
+        var views = new List<SaleView>();
+        var examined = 0;
+        string? lastRowKey = null;
+        var lastDay = startDay;
+        await foreach (var (day, row) in RowsAsync(query.From, query.To, query.MachineId, startDay, after, cancellationToken))
+        {
+            if (views.Count == query.PageSize || examined >= MaxRowsPerPage)
+            {
+                return new SalePage(views, EncodeToken(lastDay, lastRowKey!));
+            }
+
+            examined++;
+            lastRowKey = row.RowKey;
+            lastDay = day;
+            if (await store.GetAsync(row.GetString("Reference") ?? "", cancellationToken) is { } sale && (query.State is null || sale.State == query.State))
+            {
+                views.Add(SaleViews.ToView(sale));
+            }
+        }
+
+        return new SalePage(views, null);
+    }
+
+    public async Task<FleetSummary> SummaryAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var todayStart = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        var monthStart = todayStart.AddDays(-29);
+        var (sales, truncated) = await SalesAsync(monthStart, now.AddTicks(1), MaxSummarySales, cancellationToken);
+        return new FleetSummary(now,
+            Period(todayStart, now, sales.Where(s => s.CreatedAt >= todayStart).ToList()),
+            Period(monthStart, now, sales),
+            truncated);
+    }
+
+    public async Task<string> ExportCsvAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var (sales, _) = await SalesAsync(from, to, MaxExportSales, cancellationToken);
+        var csv = new StringBuilder();
+        csv.Append("reference,createdAt,machineId,machineSaleId,merchantId,state,currency,amount,authorized,captured,cancelled,refunded\r\n");
+        foreach (var sale in sales)
+        {
+            var digits = CurrencyDigits(sale.Currency);
+            csv.Append(CultureInfo.InvariantCulture, $"{Field(sale.Reference)},{sale.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{Field(sale.MachineId)},{Field(sale.MachineSaleId)},{Field(sale.MerchantId)},{sale.State},{sale.Currency},")
+               .Append(CultureInfo.InvariantCulture, $"{Major(sale.Amount, digits)},{Major(sale.AuthorizedAmount, digits)},{Major(sale.CapturedAmount, digits)},{Major(sale.CancelledAmount, digits)},{Major(sale.RefundedAmount, digits)}\r\n");
+        }
+
+        return csv.ToString();
+    }
+
+    /// <summary>ISO 4217 minor-unit digits of the currencies a merchant may sell in; 2 for any other.</summary>
+    public static int CurrencyDigits(string currency) => currency switch
+    {
+        "ISK" or "JPY" or "KRW" => 0,
+        _ => 2,
+    };
+
+    /// <summary>Minor units as a decimal amount with the currency's digits ("2500" NOK is "25.00").</summary>
+    public static string Major(long minor, int digits) =>
+        digits == 0 ? minor.ToString(CultureInfo.InvariantCulture) : (minor / (decimal)Math.Pow(10, digits)).ToString("F" + digits, CultureInfo.InvariantCulture);
+
+    public static bool IsValidToken(string token) => DecodeToken(token) is not null;
+
+    private async Task<(List<Sale> Sales, bool Truncated)> SalesAsync(DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
+    {
+        var references = new List<string>();
+        var truncated = false;
+        await foreach (var (_, row) in RowsAsync(from, to, null, to.AddTicks(-1).UtcDateTime.Date, null, cancellationToken))
+        {
+            if (references.Count == max)
+            {
+                truncated = true;
+                break;
+            }
+
+            references.Add(row.GetString("Reference") ?? "");
+        }
+
+        var sales = new List<Sale>(references.Count);
+        foreach (var batch in references.Chunk(32))
+        {
+            sales.AddRange((await Task.WhenAll(batch.Select(r => store.GetAsync(r, cancellationToken)))).OfType<Sale>());
+        }
+
+        return (sales, truncated);
+    }
+
+    private async IAsyncEnumerable<(DateTime Day, TableEntity Row)> RowsAsync(
+        DateTimeOffset from, DateTimeOffset to, string? machineId, DateTime startDay, string? after,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.SalesByDay, cancellationToken);
+        var upper = SalesByDayKeys.Inverted(from.AddTicks(-1));   // RowKeys below are at or after From
+        var lower = SalesByDayKeys.Inverted(to.AddTicks(-1));     // RowKeys at or above are before To
+        for (var day = startDay; day >= from.UtcDateTime.Date; day = day.AddDays(-1))
+        {
+            var partition = SalesByDayKeys.Partition(new DateTimeOffset(day, TimeSpan.Zero));
+            var floor = after is not null && day == startDay ? after : lower;
+            var comparison = after is not null && day == startDay ? "gt" : "ge";
+            var filter = $"PartitionKey eq '{partition}' and RowKey {comparison} '{floor}' and RowKey lt '{upper}'";
+            if (machineId is not null)
+            {
+                filter += " and " + TableClient.CreateQueryFilter($"MachineId eq {machineId}");
+            }
+
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: 500, cancellationToken: cancellationToken))
+            {
+                yield return (day, row);
+            }
+        }
+    }
+
+    private static PeriodSummary Period(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<Sale> sales) => new(from, to,
+        Figures(sales, s => s.MachineId),
+        Figures(sales, s => s.MerchantId),
+        sales.GroupBy(s => (Day: s.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), s.Currency))
+            .Select(g => new DayFigures(g.Key.Day, g.Key.Currency, g.Count(), g.Sum(s => s.CapturedAmount), g.Sum(s => s.RefundedAmount)))
+            .OrderBy(d => d.Day, StringComparer.Ordinal).ThenBy(d => d.Currency, StringComparer.Ordinal).ToList());
+
+    private static List<SalesFigures> Figures(IReadOnlyList<Sale> sales, Func<Sale, string> key) =>
+        sales.GroupBy(s => (Key: key(s), s.Currency))
+            .Select(g => new SalesFigures(g.Key.Key, g.First().MerchantId, g.Key.Currency, g.Count(), g.Sum(s => s.CapturedAmount), g.Sum(s => s.RefundedAmount)))
+            .OrderBy(f => f.Key, StringComparer.Ordinal).ThenBy(f => f.Currency, StringComparer.Ordinal).ToList();
+
+    // Spreadsheet programs run a cell starting with = + - @ as a formula: such a value is quoted with a leading '.
+    private static string Field(string value)
+    {
+        var safe = value.Length > 0 && value[0] is '=' or '+' or '-' or '@' ? "'" + value : value;
+        return safe.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + safe.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : safe;
+    }
+
+    private static string EncodeToken(DateTime day, string rowKey) =>
+        Convert.ToBase64String(Encoding.ASCII.GetBytes($"{day:yyyyMMdd}|{rowKey}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static (DateTime Day, string After)? DecodeToken(string token)
+    {
+        if (token.Length is 0 or > 200 || !TokenAlphabet().IsMatch(token))
+        {
+            return null;
+        }
+
+        var base64 = token.Replace('-', '+').Replace('_', '/');
+        base64 += new string('=', (4 - base64.Length % 4) % 4);
+        var bytes = new byte[base64.Length];
+        if (!Convert.TryFromBase64String(base64, bytes, out var written))
+        {
+            return null;
+        }
+
+        var match = TokenShape().Match(Encoding.ASCII.GetString(bytes, 0, written));
+        return match.Success && DateTime.TryParseExact(match.Groups[1].Value, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var day)
+            ? (day, match.Groups[2].Value)
+            : null;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    private static partial Regex TokenAlphabet();
+
+    [GeneratedRegex("^([0-9]{8})\\|([0-9]{19}-[a-zA-Z0-9-]{8,64})$")]
+    private static partial Regex TokenShape();
+}
