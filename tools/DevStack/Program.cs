@@ -31,6 +31,8 @@ stackOptions.Instances = options.Instances;
 stackOptions.FunctionKey = options.FunctionKey;
 stackOptions.PaymentExpirySeconds = options.PaymentExpirySeconds;
 stackOptions.VendReportDeadlineSeconds = options.VendReportDeadlineSeconds;
+// The runner stands in for App Service Authentication: a local page to sign in as an operator or a viewer.
+stackOptions.AppSettings["LocalRunner:LocalSignIn"] = "true";
 stackOptions.EventsPath = Path.Combine(Vending.Testing.Azurite.RepositoryRoot(), ".local", "events.jsonl");
 Directory.CreateDirectory(Path.GetDirectoryName(stackOptions.EventsPath)!);
 await using var stack = await VendingStack.StartAsync(stackOptions, stop.Token);
@@ -47,6 +49,7 @@ var ready = new
     apiBaseUrl = $"{appUrl}/api",
     runnerUrl = appUrl,
     kioskUrl,
+    consoleUrl = $"{appUrl}/api/console/",
     simulatorUrl,
     machineId = machine.MachineId,
     apiKey = machine.ApiKey,
@@ -71,6 +74,7 @@ Console.WriteLine($$"""
     Ready. Everything runs on loopback; Ctrl+C stops it all.
 
       Kiosk (the demo machine's screen):  {{kioskUrl}}
+      Operator console (local sign-in):   {{appUrl}}/api/console/
       Machine API:                        {{appUrl}}/api   (machine {{machine.MachineId}}, key below)
       API reference (OpenAPI, Scalar):    {{appUrl}}/api/docs
       Vipps MobilePay simulator:          {{simulatorUrl}}
