@@ -1,4 +1,5 @@
 using LoadTest;
+using LoadTest.Phases;
 using VippsSimulator.Faults;
 using VippsSimulator.Hosting;
 
@@ -20,7 +21,7 @@ public sealed class OutageAndLateReportTests
     public async Task The_outage_makes_every_vipps_command_answer_503_for_its_seconds_only()
     {
         await using var simulator = await SimulatorApp.StartAsync(0, new Dictionary<string, string?>());
-        simulator.Faults.Add(LoadHarness.OutageRules(90));
+        simulator.Faults.Add(DrivePhase.OutageRules(90));
         const string Msn = TestMerchants.VippsNo.Msn;
 
         var during = new[] { "capture", "cancel", "refund" }.Select(endpoint => simulator.Faults.Decide(endpoint, Msn, "lt-ref").Failure).ToList();
@@ -46,7 +47,7 @@ public sealed class OutageAndLateReportTests
         };
         var report = new LoadReport { Run = new RunInfo() };
 
-        LoadHarness.Summarize(report, records, new Observation(records, [], [], new HashSet<string>()));
+        ObservePhase.Summarize(report, records, new Observation(records, [], [], new HashSet<string>()));
 
         Assert.Equal(5, report.Sales.VendRefused);
         Assert.Equal(3, report.Sales.DeliveredNotCharged);

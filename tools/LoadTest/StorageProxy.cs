@@ -4,24 +4,32 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace LoadTest;
 
 /// <summary>
 /// A counting reverse proxy between the runner and Azurite (Table and Queue endpoints): every storage round trip the
 /// runner makes passes here once and is counted by kind (table point read/write, query, entity-group batch, queue put,
-/// get, delete). It forwards bytes unchanged, so Shared Key signatures (which do not sign the host) stay valid. This
-/// measures storage requests per sale from outside, without a hook in the product.
+/// get, delete). The forwarding is YARP's direct forwarder; this class only names and counts. Headers and bodies pass
+/// unchanged, so Shared Key signatures (which do not sign the host) stay valid. This measures storage requests per sale
+/// from outside, without a hook in the product.
 /// </summary>
 public sealed partial class StorageProxy : IAsyncDisposable
 {
+    // The item under which a request's kind travels from the middleware to the response transform.
+    private static readonly object KindItem = new();
+
+    // Set once Azurite's answer was counted, so a failure after that (while copying the body) is not counted twice.
+    private static readonly object CountedItem = new();
     private readonly WebApplication _app;
-    private readonly HttpClient _forward;
+    private readonly HttpMessageInvoker _forward;
     private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
     private long _total;
 
-    private StorageProxy(WebApplication app, HttpClient forward, int tablePort, int queuePort)
+    private StorageProxy(WebApplication app, HttpMessageInvoker forward, int tablePort, int queuePort)
     {
         _app = app;
         _forward = forward;
@@ -56,25 +64,41 @@ public sealed partial class StorageProxy : IAsyncDisposable
             kestrel.Listen(IPAddress.Loopback, tablePort);
             kestrel.Listen(IPAddress.Loopback, queuePort);
         });
+        builder.Services.AddHttpForwarder();
         var app = builder.Build();
-        var forward = new HttpClient(new SocketsHttpHandler
+
+        // As YARP recommends for direct forwarding: one invoker, no proxy, cookies, redirects or decompression.
+        var forward = new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
             UseCookies = false,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
+            ActivityHeadersPropagator = null,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        })
-        {
-            Timeout = TimeSpan.FromSeconds(100),
-        };
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+        });
         var proxy = new StorageProxy(app, forward, tablePort, queuePort);
-        var targets = new Dictionary<int, (string Service, Uri Target)>
+        var targets = new Dictionary<int, (string Service, string Prefix)>
         {
-            [tablePort] = ("table", new Uri($"http://127.0.0.1:{azuriteTablePort}")),
-            [queuePort] = ("queue", new Uri($"http://127.0.0.1:{azuriteQueuePort}")),
+            [tablePort] = ("table", $"http://127.0.0.1:{azuriteTablePort}/"),
+            [queuePort] = ("queue", $"http://127.0.0.1:{azuriteQueuePort}/"),
         };
-        app.Run(context => proxy.ForwardAsync(context, targets[context.Connection.LocalPort]));
+        var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
+        var requestConfig = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(100) };
+        var transformer = new CountingTransformer(proxy);
+        app.Run(async context =>
+        {
+            var (service, prefix) = targets[context.Connection.LocalPort];
+            context.Items[KindItem] = await KindOfAsync(context.Request, service);
+            Interlocked.Increment(ref proxy._total);
+            var error = await forwarder.SendAsync(context, prefix, forward, requestConfig, transformer);
+            if (error != ForwarderError.None && !context.Items.ContainsKey(CountedItem))
+            {
+                // No answer from Azurite (YARP has already answered 502): the attempt still counts under its kind.
+                proxy.Count((string)context.Items[KindItem]!);
+            }
+        });
         await app.StartAsync();
         return proxy;
     }
@@ -82,80 +106,48 @@ public sealed partial class StorageProxy : IAsyncDisposable
     /// <summary>A copy of the counters ("table:Sales:batch" ... and "total").</summary>
     public StorageCounts Snapshot() => new(Total, new SortedDictionary<string, long>(_counts, StringComparer.Ordinal));
 
-    private async Task ForwardAsync(HttpContext context, (string Service, Uri Target) route)
+    private static async Task<string> KindOfAsync(HttpRequest request, string service)
     {
-        var request = context.Request;
-        var body = await ReadBodyAsync(request);
-        var kind = route.Service == "table" ? TableKind(request, body) : QueueKind(request);
-        Interlocked.Increment(ref _total);
-
-        using var outgoing = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(route.Target, request.Path.Value + request.QueryString.Value));
-        if (body.Length > 0 || request.ContentLength is not null)
+        if (service != "table")
         {
-            outgoing.Content = new ByteArrayContent(body);
+            return QueueKind(request);
         }
 
-        foreach (var header in request.Headers)
-        {
-            if (header.Key.Equals("Host", StringComparison.OrdinalIgnoreCase) || header.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            if (!outgoing.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray()))
-            {
-                outgoing.Content?.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray());
-            }
-        }
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await _forward.SendAsync(outgoing, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
-        }
-        catch (HttpRequestException)
-        {
-            Count(kind);
-            context.Response.StatusCode = StatusCodes.Status502BadGateway;
-            return;
-        }
-
-        using (response)
-        {
-            context.Response.StatusCode = (int)response.StatusCode;
-            foreach (var header in response.Headers.Concat(response.Content.Headers))
-            {
-                if (header.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
-                    || header.Key.Equals("Connection", StringComparison.OrdinalIgnoreCase)
-                    || header.Key.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase))
-                {
-                    continue;
-                }
-
-                context.Response.Headers[header.Key] = header.Value.ToArray();
-            }
-
-            if (kind.EndsWith(":get", StringComparison.Ordinal) && kind.StartsWith("queue:", StringComparison.Ordinal))
-            {
-                // A trigger's poll of an empty queue is idle cost, not work: told apart by the answer.
-                var answer = await response.Content.ReadAsByteArrayAsync(context.RequestAborted);
-                Count(System.Text.Encoding.UTF8.GetString(answer).Contains("<QueueMessage>", StringComparison.Ordinal) ? kind : kind + "-empty");
-                await context.Response.Body.WriteAsync(answer, context.RequestAborted);
-                return;
-            }
-
-            Count(kind);
-            await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
-        }
+        // A batch names its table only inside its body: buffer it, read it, and rewind it for the forwarder.
+        request.EnableBuffering();
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer);
+        request.Body.Position = 0;
+        return TableKind(request, buffer.ToArray());
     }
 
     private void Count(string kind) => _counts.AddOrUpdate(kind, 1, (_, n) => n + 1);
 
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
+    /// <summary>YARP's default transforms (headers copied, no X-Forwarded-*), plus counting once Azurite answers.</summary>
+    private sealed class CountingTransformer(StorageProxy proxy) : HttpTransformer
     {
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer);
-        return buffer.ToArray();
+        public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+        {
+            var forwardBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            if (proxyResponse is null)
+            {
+                return forwardBody;
+            }
+
+            var kind = (string)httpContext.Items[KindItem]!;
+            if (kind.StartsWith("queue:", StringComparison.Ordinal) && kind.EndsWith(":get", StringComparison.Ordinal))
+            {
+                // A trigger's poll of an empty queue is idle cost, not work: told apart by the answer. Buffering the
+                // (small) answer lets YARP still copy it to the runner afterwards.
+                await proxyResponse.Content.LoadIntoBufferAsync(cancellationToken);
+                var answer = await proxyResponse.Content.ReadAsStringAsync(cancellationToken);
+                kind = answer.Contains("<QueueMessage>", StringComparison.Ordinal) ? kind : kind + "-empty";
+            }
+
+            httpContext.Items[CountedItem] = true;
+            proxy.Count(kind);
+            return forwardBody;
+        }
     }
 
     // Path: /devstoreaccount1/{resource}...; a batch names its table inside the multipart body.

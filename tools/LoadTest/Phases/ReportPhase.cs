@@ -1,0 +1,37 @@
+using System.Globalization;
+
+namespace LoadTest.Phases;
+
+/// <summary>The report's closing figures: the targets met or missed, every sale record, the run's clock and load.</summary>
+internal static class ReportPhase
+{
+    public static void Run(RunContext run)
+    {
+        var report = run.Report;
+        AddTargets(report);
+        report.Records = run.Records;
+        report.Run.LoadAverageAtEnd = RunInfo.LoadAverage();
+        report.Run.TotalSeconds = run.Clock.Elapsed.TotalSeconds;
+    }
+
+    private static void AddTargets(LoadReport report)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var latency = report.ApprovalToMachine;
+        report.Targets.Add(new TargetResult("approval -> machine p99", "<= 250 ms",
+            latency.Count == 0 ? "no samples" : $"{latency.P99.ToString("F0", c)} ms with {report.Run.Machines} machines",
+            latency.Count == 0 ? null : latency.P99 <= 250));
+        report.Targets.Add(new TargetResult("storage round trips per happy-path sale", "<= 6",
+            report.Storage.Measured ? $"{report.Storage.PerHappySaleUntilCaptured.ToString("F1", c)} create to Captured ({report.Storage.PerHappySale.ToString("F1", c)} with the reconciler's close)" : $"not measured: {report.Storage.Why}",
+            report.Storage.Measured ? report.Storage.PerHappySaleUntilCaptured <= 6 : null));
+        var baseline = Math.Max(report.Azurite.SequentialPerSecond, report.Azurite.ConcurrentPerSecond);
+        report.Targets.Add(new TargetResult("webhook handling vs raw Azurite insert rate", ">= 0.5 x",
+            report.Webhooks.BurstCount == 0 || baseline <= 0 ? "not measured"
+                : $"{report.Webhooks.BurstHandledPerSecond.ToString("F0", c)}/s vs {baseline.ToString("F0", c)}/s = {(report.Webhooks.BurstHandledPerSecond / baseline).ToString("F2", c)} x",
+            report.Webhooks.BurstCount == 0 || baseline <= 0 ? null : report.Webhooks.BurstHandledPerSecond >= 0.5 * baseline));
+        var memory = report.Runner.PeakMemoryBytes;
+        report.Targets.Add(new TargetResult("runner peak memory (VmHWM)", "<= 250 MB",
+            memory is { } m ? $"{m / 1024.0 / 1024.0:F0} MB" : "not measured",
+            memory is { } bytes ? bytes <= 250L * 1024 * 1024 : null));
+    }
+}
