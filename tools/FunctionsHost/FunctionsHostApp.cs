@@ -194,6 +194,14 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         var routePrefix = RoutePrefix(hostJson);
 
         var environment = WorkerEnvironment(localSettings, overrides, appDirectory, environmentName);
+        // Operator routes are anonymous to the host (App Service Authentication sits in front of them in Azure) and the
+        // app checks the operator key itself: unless the settings name one, the app's key is this host's function key,
+        // as the reflection runner does and as Azure does with the Key Vault secret behind the same setting.
+        const string automationKey = "Vending__Operator__AutomationKey";
+        if (!environment.ContainsKey(automationKey) && Environment.GetEnvironmentVariable(automationKey) is null && !string.IsNullOrEmpty(options.FunctionKey))
+        {
+            environment[automationKey] = options.FunctionKey;
+        }
         var launch = new WorkerLaunch(appDirectory, workerPath, environment, TimeSpan.FromSeconds(options.WorkerStartupTimeoutSeconds));
 
         // The public HTTP/1.1 endpoint(s) and a loopback HTTP/2 one (h2c) that only the worker dials.

@@ -123,7 +123,7 @@ internal sealed class HttpFunctionForwarder(WorkerSupervisor supervisor, WorkerI
 
     private static async Task ForwardAsync(HttpContext context, ReadyWorker worker, string invocationId)
     {
-        // The key in ?code= is the host's business: the worker (and its request logs) never see it.
+        // The key in ?code= never appears in the URL the worker (and its request logs) see.
         var query = QueryString.Create(context.Request.Query.Where(q => !q.Key.Equals("code", StringComparison.OrdinalIgnoreCase)));
         using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(worker.HttpUri, context.Request.PathBase + context.Request.Path + query));
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
@@ -142,6 +142,13 @@ internal sealed class HttpFunctionForwarder(WorkerSupervisor supervisor, WorkerI
             {
                 forward.Content?.Headers.TryAddWithoutValidation(name, value.ToArray());
             }
+        }
+
+        // Functions that check a key themselves (operator routes are anonymous to the host, Easy Auth style) still get a
+        // ?code= key, moved into the header so it stays out of every URL the worker logs.
+        if (context.Request.Query["code"] is { Count: > 0 } code && !forward.Headers.Contains("x-functions-key"))
+        {
+            forward.Headers.TryAddWithoutValidation("x-functions-key", code.ToString());
         }
 
         forward.Headers.TryAddWithoutValidation(InvocationHeader, invocationId);
