@@ -146,7 +146,22 @@ public class ReconcilerTests(AzuriteFixture azurite)
     [InlineData(1200, 500)] // the production batch size, with more open sales than two batches
     public async Task Every_open_sale_is_reached_when_there_are_more_than_one_batch(int sales, int batchSize)
     {
-        var harness = new CoreHarness(azurite, new VendingOptions { PublicBaseUrl = new Uri("http://127.0.0.1:7072"), ReconcileBatchSize = batchSize });
+        // An Azurite of its own: a thousand open sales in the shared one would push other tests' sales out of their
+        // reconciler's first batch.
+        var own = new AzuriteFixture();
+        await own.InitializeAsync();
+        try
+        {
+            await EveryOpenSaleIsReachedAsync(new CoreHarness(own, new VendingOptions { PublicBaseUrl = new Uri("http://127.0.0.1:7072"), ReconcileBatchSize = batchSize }), sales, batchSize);
+        }
+        finally
+        {
+            await own.DisposeAsync();
+        }
+    }
+
+    private static async Task EveryOpenSaleIsReachedAsync(CoreHarness harness, int sales, int batchSize)
+    {
         var references = new System.Collections.Concurrent.ConcurrentBag<string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, sales), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, ct) =>
         {
