@@ -13,7 +13,7 @@ internal static class Fakes
     public static readonly DateTimeOffset Now = new(2025, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
     public static Machine Machine(string id = "machine-1") =>
-        new(id, "Lobby", "Oslo", "vippsno", "NOK", CaptureMode.OnDelivery, "svg", Enabled: true, Now);
+        new(id, "Lobby", "Oslo", "vippsno", "NOK", CaptureMode.OnDelivery, "svg", Enabled: true, Now, KeyRotatedAt: Now);
 
     public static SaleView Sale(string reference = "sale-0001-abcd", SaleState state = SaleState.Created, string machineId = "machine-1") =>
         new(reference, machineId, "m-1", "vippsno", state, "NOK", 2500, 0, 0, 0, 0, 0,

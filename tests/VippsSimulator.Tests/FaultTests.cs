@@ -130,4 +130,56 @@ public sealed class FaultTests : IAsyncLifetime
         using var reply = await _sim.Http.PostAsJsonAsync($"{_sim.BaseUrl}/_sim/faults", new { rules = new[] { new { endpoint = "teleport" } } });
         Assert.Equal(400, (int)reply.StatusCode);
     }
+
+    [Fact]
+    public async Task Permanent_refusal_answers_vipps_problem_with_the_error_code_and_changes_nothing()
+    {
+        var reference = await _sim.AuthorizedPayment(2500);
+        using var posted = await _sim.Http.PostAsJsonAsync($"{_sim.BaseUrl}/_sim/faults",
+            new { rules = new[] { new { endpoint = "capture", reference, status = 400, errorCode = "6200", count = 1 } } });
+        Assert.Equal(200, (int)posted.StatusCode);
+
+        var refused = await _sim.Capture(reference, 2500, "refused-key");
+        var later = await _sim.Capture(reference, 2500, "another-key");
+
+        refused.AssertProblem(400, "6200");
+        Assert.Equal("Payment cannot be captured", refused.Json["title"]!.GetValue<string>());
+        Assert.Empty(OpenApiSchema.EPayment.Value.Check(OpenApiSchema.EPayment.Value.Component("Problem"), refused.Body));
+        later.AssertStatus(200);
+        var ledger = _sim.Simulator.Ledger.Find(reference)!;
+        Assert.Equal(2500, ledger.Captured);
+        Assert.Single(ledger.Events, e => e.Name == VippsSimulator.Payments.PaymentEventName.CAPTURED);
+    }
+
+    [Fact]
+    public async Task Refusal_on_cancel_holds_the_reservation_until_its_count_runs_out()
+    {
+        var reference = await _sim.AuthorizedPayment(2500);
+        _sim.Simulator.Faults.Add(new FaultSettings
+        {
+            Rules = { new FaultRule { Endpoint = "cancel", Reference = reference, Status = 409, ErrorCode = "6190", Count = 1 } },
+        });
+
+        var refused = await _sim.Cancel(reference);
+        Assert.Equal(0, _sim.Simulator.Ledger.Find(reference)!.Cancelled);
+        var released = await _sim.Cancel(reference);
+
+        refused.AssertProblem(409, "6190");
+        released.AssertStatus(200);
+        Assert.Equal(2500, _sim.Simulator.Ledger.Find(reference)!.Cancelled);
+    }
+
+    [Theory]
+    [InlineData(400, null, "Error")]
+    [InlineData(409, "62", "Error")]
+    [InlineData(400, "6200", "ResponseLost")]
+    [InlineData(500, "6200", "Error")]
+    public async Task Refusal_faults_need_a_four_digit_code_and_kind_error(int status, string? errorCode, string kind)
+    {
+        using var reply = await _sim.Http.PostAsJsonAsync($"{_sim.BaseUrl}/_sim/faults",
+            new { rules = new[] { new { endpoint = "capture", status, errorCode, kind } } });
+
+        Assert.Equal(400, (int)reply.StatusCode);
+        Assert.Empty(_sim.Simulator.Faults.Snapshot().Rules);
+    }
 }

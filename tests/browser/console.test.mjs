@@ -1,7 +1,9 @@
 // Browser tests of the operator console against the whole local stack (tools/DevStack) with the runner's local
 // sign-in on (it stands in for App Service Authentication): an operator signs in, provisions a machine, watches a sale
 // made through the machine API and approved as the customer, refunds part of it and finds the refund at the
-// simulator and in the audit trail under their name; a viewer gets no change buttons and a 403 for a forged change.
+// simulator and in the audit trail under their name; a viewer gets no change buttons and a 403 for a forged change;
+// a sale whose capture and automatic release Vipps refuses (simulator faults) is Failed with money reserved until the
+// operator releases it.
 // Run: node --test tests/browser/  (see docs/operator.md, "The console")
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -95,6 +97,8 @@ test('an operator provisions a machine, follows its sale, refunds part of it, an
   assert.ok(apiKey.startsWith(`${machineId}.`), apiKey);
   assert.match(await page.getByTestId('kiosk-link').getAttribute('href'), new RegExp(`#machine=${machineId}&key=`));
   await page.getByTestId(`machine-${machineId}`).waitFor();
+  // Key age comes from the machine's keyRotatedAt: a key issued just now.
+  assert.equal(await page.getByTestId(`machine-${machineId}`).getByTestId('key-age').innerText(), 'today');
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console-fleet.png'), fullPage: true });
 
   // Sell through the machine API; the customer approves at the simulator; the machine delivers.
@@ -228,5 +232,77 @@ test('a sale whose machine never reports: the operator releases the reservation 
       && (await page.getByTestId('our-view').innerText()).includes('Cancelled');
   }, { timeoutMs: UI_TIMEOUT, what: 'the released sale in the page' });
   assert.equal(await page.getByTestId('release').count(), 0, 'nothing reserved any more: no release offered');
+  await page.context().close();
+}));
+
+test('a failed capture story shows retry and release, and release releases the reservation at the simulator', () => withStackLog(async () => {
+  const machineId = `failed-${Date.now().toString(36)}`;
+  const provisioned = await fetch(`${stack.info.apiBaseUrl}/operator/machines`, {
+    method: 'POST', headers: { 'x-functions-key': stack.info.functionKey, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ machineId, name: 'Failed capture test', location: 'Lab', merchantId: 'vippsno', currency: 'NOK' }),
+  });
+  assert.equal(provisioned.status, 201);
+  const { apiKey } = await provisioned.json();
+  const created = await machineApi(apiKey, 'POST', 'payments', {
+    machineSaleId: 'refused-1', currency: 'NOK',
+    lines: [{ productId: 'juice', name: 'Juice', quantity: 1, unitPrice: 2900, taxRate: 2500 }], qr: { format: 'url' },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const reference = created.json.reference;
+
+  // Vipps refuses this payment's capture for good (6200), and its automatic release once (6190): the money stays
+  // reserved. Both are 400s, which the processor does not retry under the same key.
+  const faults = await fetch(`${stack.info.simulatorUrl}/_sim/faults`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ rules: [
+      { endpoint: 'capture', reference, status: 400, errorCode: '6200' },
+      { endpoint: 'cancel', reference, status: 400, errorCode: '6190', count: 1 },
+    ] }),
+  });
+  assert.equal(faults.status, 200, await faults.text());
+
+  assert.equal((await fetch(`${stack.info.simulatorUrl}/_sim/payments/${encodeURIComponent(reference)}/approve`, { method: 'POST' })).status, 200);
+  await eventually(async () => (await machineApi(apiKey, 'GET', `payments/${reference}?wait=5&state=Created`)).json?.state === 'Authorized',
+    { timeoutMs: UI_TIMEOUT, what: 'Authorized' });
+  assert.equal((await machineApi(apiKey, 'POST', `payments/${reference}/vend`, { outcome: 'delivered' })).status, 200);
+  await eventually(async () => (await machineApi(apiKey, 'GET', `payments/${reference}`)).json?.state === 'Failed',
+    { timeoutMs: UI_TIMEOUT, what: 'Failed after the refused capture and release' });
+  const refused = await ledger(reference);
+  assert.equal(refused.captured, 0);
+  assert.equal(refused.cancelled, 0, 'the refused release moved money');
+
+  const page = await signIn('Olga Operator', 'Vending.Operator');
+
+  // Reconciliation lists it with the money still reserved.
+  await page.goto(`${origin}/api/console/#reconciliation`);
+  const item = page.getByTestId(`recon-${reference}`);
+  await item.waitFor({ timeout: UI_TIMEOUT });
+  assert.match(await item.innerText(), /failed_with_money_reserved/);
+  assert.equal(await item.getByTestId('reserved').innerText(), '2900');
+
+  // The sale: Failed with the refused release's code, 29.00 reserved; the timeline has both refusals; retry (of the
+  // refused release) and release are both offered.
+  await page.goto(`${origin}/api/console/#sale/${reference}`);
+  await page.getByTestId('release').waitFor({ timeout: UI_TIMEOUT });
+  assert.match(await page.getByTestId('our-view').innerText(), /Failed vipps_6190/);
+  assert.match(await page.getByTestId('release').innerText(), /29[.,]00/);
+  assert.equal(await page.getByTestId('retry').count(), 1, 'a Failed sale with money reserved offers a retry');
+  const timeline = await page.getByTestId('timeline').innerText();
+  assert.match(timeline, /refused permanently: vipps_6200/);
+  assert.match(timeline, /refused permanently: vipps_6190/);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'console-failed.png'), fullPage: true });
+
+  // The release fault has cleared (count 1, used by the automatic release): the operator's release goes through.
+  await page.getByTestId('release').click();
+  const released = await eventually(async () => { const l = await ledger(reference); return l.cancelled === 2900 && l; },
+    { timeoutMs: UI_TIMEOUT, what: 'the release at the simulator' });
+  assert.equal(released.captured, 0);
+  await eventually(async () => {
+    await page.reload();
+    await page.getByTestId('timeline').waitFor({ timeout: UI_TIMEOUT });
+    return /release by Olga Operator/.test(await page.getByTestId('timeline').innerText())
+      && await page.getByTestId('release').count() === 0;
+  }, { timeoutMs: UI_TIMEOUT, what: 'the released sale in the page' });
+  assert.equal(await page.getByTestId('retry').count(), 0, 'nothing reserved or captured: nothing to retry');
   await page.context().close();
 }));

@@ -1,6 +1,8 @@
 namespace Vending.Core.Machines;
 
-/// <summary>A provisioned vending machine. Its secret is stored only as a hash (see <see cref="IMachineDirectory"/>).</summary>
+/// <summary>A provisioned vending machine. Its secret is stored only as a hash (see <see cref="IMachineDirectory"/>).
+/// <see cref="KeyRotatedAt"/> is when its current key was issued (provision or the last rotation), so operators see how
+/// old a key is; machines stored before it was recorded read their <see cref="CreatedAt"/>.</summary>
 public sealed record Machine(
     string MachineId,
     string Name,
@@ -10,7 +12,8 @@ public sealed record Machine(
     CaptureMode CaptureMode,
     string QrFormat,
     bool Enabled,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    DateTimeOffset KeyRotatedAt);
 
 public enum CaptureMode
 {

@@ -56,8 +56,9 @@ public sealed partial class MachineDirectory(
     {
         Validate(request);
         var secret = MachineKeys.NewSecret();
+        var now = time.GetUtcNow();
         var machine = new Machine(request.MachineId, request.Name.Trim(), request.Location.Trim(), request.MerchantId, request.Currency,
-            request.CaptureMode, request.QrFormat, Enabled: true, CreatedAt: time.GetUtcNow());
+            request.CaptureMode, request.QrFormat, Enabled: true, CreatedAt: now, KeyRotatedAt: now);
         var table = await TableAsync(cancellationToken);
         try
         {
@@ -80,9 +81,11 @@ public sealed partial class MachineDirectory(
         var entity = await RequireAsync(machineId, cancellationToken);
         var secret = MachineKeys.NewSecret();
         var grace = TimeSpan.FromSeconds(options.Value.SecretRotationGraceSeconds);
+        var now = time.GetUtcNow();
         entity["PreviousSecretHash"] = entity.GetString("SecretHash");
-        entity["PreviousValidUntil"] = time.GetUtcNow() + grace;
+        entity["PreviousValidUntil"] = now + grace;
         entity["SecretHash"] = MachineKeys.Hash(secret);
+        entity["KeyRotatedAt"] = now.ToUniversalTime();
         await UpdateAsync(entity, cancellationToken);
         logger.LogInformation("Machine {MachineId}: key rotated; the previous key works for {GraceSeconds} s more", machineId, grace.TotalSeconds);
         return new MachineCredentials(ToMachine(entity), MachineKeys.ApiKey(machineId, secret));
@@ -119,19 +122,26 @@ public sealed partial class MachineDirectory(
         ["QrFormat"] = machine.QrFormat,
         ["Enabled"] = machine.Enabled,
         ["CreatedAt"] = machine.CreatedAt.ToUniversalTime(),
+        ["KeyRotatedAt"] = machine.KeyRotatedAt.ToUniversalTime(),
         ["SecretHash"] = secretHash,
     };
 
-    private static Machine ToMachine(TableEntity entity) => new(
-        entity.RowKey,
-        entity.GetString("Name") ?? "",
-        entity.GetString("Location") ?? "",
-        entity.GetString("MerchantId") ?? "",
-        entity.GetString("Currency") ?? "",
-        Enum.TryParse<CaptureMode>(entity.GetString("CaptureMode"), out var mode) ? mode : CaptureMode.OnDelivery,
-        entity.GetString("QrFormat") ?? "svg",
-        entity.GetBoolean("Enabled") ?? false,
-        entity.GetDateTimeOffset("CreatedAt") ?? default);
+    private static Machine ToMachine(TableEntity entity)
+    {
+        var createdAt = entity.GetDateTimeOffset("CreatedAt") ?? default;
+        return new Machine(
+            entity.RowKey,
+            entity.GetString("Name") ?? "",
+            entity.GetString("Location") ?? "",
+            entity.GetString("MerchantId") ?? "",
+            entity.GetString("Currency") ?? "",
+            Enum.TryParse<CaptureMode>(entity.GetString("CaptureMode"), out var mode) ? mode : CaptureMode.OnDelivery,
+            entity.GetString("QrFormat") ?? "svg",
+            entity.GetBoolean("Enabled") ?? false,
+            createdAt,
+            // Rows written before the rotation time was recorded: their key is at least as old as the machine.
+            entity.GetDateTimeOffset("KeyRotatedAt") ?? createdAt);
+    }
 
     /// <summary>Refusals name the field: an operator fixes the request.</summary>
     internal void Validate(ProvisionMachineRequest request)

@@ -40,7 +40,8 @@ public sealed class MachineSeeder(VendingTables tables, IOptions<VendingOptions>
                         throw new InvalidOperationException($"Vending:SeedMachines: the ApiKey of {seed.MachineId} must be \"{seed.MachineId}.{{secret}}\".");
                     }
 
-                    var machine = new Machine(seed.MachineId, seed.Name, seed.Location, seed.MerchantId, seed.Currency, seed.CaptureMode, seed.QrFormat, true, time.GetUtcNow());
+                    var now = time.GetUtcNow();
+                    var machine = new Machine(seed.MachineId, seed.Name, seed.Location, seed.MerchantId, seed.Currency, seed.CaptureMode, seed.QrFormat, true, now, now);
                     await table.UpsertEntityAsync(MachineDirectory.ToEntity(machine, MachineKeys.Hash(secret)), TableUpdateMode.Replace, cancellationToken);
                     logger.LogInformation("Seeded machine {MachineId} for merchant {MerchantId}", seed.MachineId, seed.MerchantId);
                 }

@@ -156,7 +156,7 @@ async function fleetScreen() {
       h('td', {}, h('a', { href: `#sales?machineId=${encodeURIComponent(m.machineId)}` }, m.machineId), h('div', { class: 'muted' }, `${m.name}, ${m.location}`)),
       h('td', {}, m.merchantId), h('td', {}, m.currency), h('td', {}, m.captureMode),
       h('td', { 'data-testid': 'enabled' }, m.enabled ? 'yes' : 'no'),
-      h('td', { title: when(m.createdAt) }, age(m.createdAt)),
+      h('td', { 'data-testid': 'key-age', title: `key issued ${when(m.keyRotatedAt)}; machine provisioned ${when(m.createdAt)}` }, age(m.keyRotatedAt)),
       h('td', {}, last ? [h('a', { href: `#sale/${encodeURIComponent(last.reference)}` }, when(last.createdAt)), ' ', stateTag(last.state)] : h('span', { class: 'muted' }, 'none')),
       h('td', { class: 'num' }, figures?.count ?? 0),
       h('td', { class: 'num' }, money(figures?.captured ?? 0, m.currency)),
@@ -170,12 +170,13 @@ async function fleetScreen() {
     h('div', { id: 'secret-box' }),
     canChange() ? provisionForm() : null,
     h('table', { 'data-testid': 'fleet' },
-      h('thead', {}, h('tr', {}, ['Machine', 'Merchant', 'Currency', 'Capture', 'Enabled', 'Key age (since provisioning)', 'Last sale', 'Sales today', 'Captured today', '']
+      h('thead', {}, h('tr', {}, ['Machine', 'Merchant', 'Currency', 'Capture', 'Enabled', 'Key age', 'Last sale', 'Sales today', 'Captured today', '']
         .map((t, i) => h('th', { class: i === 7 || i === 8 ? 'num' : undefined }, t)))),
       h('tbody', {}, rows)),
   ];
 }
 
+/** How long ago the machine's current key was issued (provision or last rotation), in whole days. */
 function age(iso) {
   const days = Math.floor((Date.now() - new Date(iso).getTime()) / 86_400_000);
   return days < 1 ? 'today' : `${days} d`;
@@ -336,9 +337,11 @@ function actions(sale) {
     } }, 'Refund…');
     box.append(h('p', {}, `Up to ${money(refundable, c)} can be refunded. `, amount, ' ', start), confirm);
   }
-  // The server decides whether a retry or release is allowed; the page offers them where they can apply.
+  // The server decides whether a retry or release is allowed; the page offers them where they can apply: a retry
+  // runs a Failed sale's refused operation again, which needs money still reserved (a capture or release) or
+  // captured and not refunded (a refund); a release needs money reserved.
   const reserved = sale.authorizedAmount - sale.capturedAmount - sale.cancelledAmount;
-  if (sale.state === 'Failed' || sale.failureCode) {
+  if (sale.state === 'Failed' && (reserved > 0 || sale.capturedAmount - sale.refundedAmount > 0)) {
     box.append(h('p', {}, h('button', { 'data-testid': 'retry', onclick: async (e) => {
       if (await act(e.target, () => api(`sales/${encodeURIComponent(sale.reference)}/retry`, { method: 'POST', body: { requestId: requestId() } }))) reload();
     } }, 'Retry the failed operation')));
@@ -355,7 +358,8 @@ function actions(sale) {
 // ---- reconciliation, summary, audit -----------------------------------------------------------------------------
 
 const ADVICE = {
-  failed: 'Open the sale: retry the failed operation, or release what is still reserved.',
+  failed: 'Open the sale: retry the failed operation if Vipps now allows it.',
+  failed_with_money_reserved: 'Vipps refused the release: open the sale and release the money still reserved (or retry).',
   created_past_expiry: 'The customer never approved; the reconciler expires it. Nothing to do unless it stays.',
   authorized_past_vend_deadline: 'The machine never reported the vend: check the machine; the reconciler releases the money.',
 };
@@ -364,13 +368,14 @@ async function reconciliationScreen() {
   const report = await api('reconciliation');
   return [h('h2', {}, 'Reconciliation'),
     h('p', { class: 'muted' }, `Sales that did not converge, as of ${when(report.generatedAt)} (${report.openSalesExamined} open and ${report.machineSalesExamined} recent sales examined).`),
-    h('table', { 'data-testid': 'reconciliation' }, h('thead', {}, h('tr', {}, ['Sale', 'Machine', 'State', 'Reason', 'What to do', 'Authorized', 'Captured'].map((t) => h('th', {}, t)))),
-      h('tbody', {}, report.items.length ? report.items.map((i) => h('tr', {},
+    h('table', { 'data-testid': 'reconciliation' }, h('thead', {}, h('tr', {}, ['Sale', 'Machine', 'State', 'Reason', 'What to do', 'Authorized', 'Captured', 'Reserved'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, report.items.length ? report.items.map((i) => h('tr', { 'data-testid': `recon-${i.reference}` },
         h('td', {}, h('a', { href: `#sale/${encodeURIComponent(i.reference)}` }, i.reference)), h('td', {}, i.machineId), h('td', {}, stateTag(i.state)),
         h('td', {}, i.reason, i.failureCode ? ` (${i.failureCode})` : ''),
         h('td', {}, ADVICE[i.reason] ?? (i.reason.endsWith('_pending_too_long') ? 'An operation at Vipps has not finished: the command queue retries it; open the sale if it stays.' : 'Open the sale.')),
-        h('td', { class: 'num' }, i.authorizedAmount), h('td', { class: 'num' }, i.capturedAmount)))
-        : h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'Everything converged.'))))];
+        h('td', { class: 'num' }, i.authorizedAmount), h('td', { class: 'num' }, i.capturedAmount),
+        h('td', { class: 'num', 'data-testid': 'reserved' }, i.reservedAmount)))
+        : h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'Everything converged.'))))];
 }
 
 async function summaryScreen() {

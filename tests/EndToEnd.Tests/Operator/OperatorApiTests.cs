@@ -23,7 +23,7 @@ public sealed partial class OperatorApiTests(ConfiguredWebhookSecretStack stack,
         var one = (await Operator.GetAnswerAsync($"api/operator/machines/{machine.MachineId}")).AssertStatus(HttpStatusCode.OK);
         Assert.Equal("vippsno", one.Json.GetProperty("merchantId").GetString());
         Assert.True(one.Json.GetProperty("enabled").GetBoolean());
-        Assert.Equal(["captureMode", "createdAt", "currency", "enabled", "location", "machineId", "merchantId", "name", "qrFormat"],
+        Assert.Equal(["captureMode", "createdAt", "currency", "enabled", "keyRotatedAt", "location", "machineId", "merchantId", "name", "qrFormat"],
             one.Json.EnumerateObject().Select(p => p.Name).Order()); // no key, no hash
         Assert.Equal("machine_not_found", (await Operator.GetAnswerAsync("api/operator/machines/no-such-machine")).AssertStatus(HttpStatusCode.NotFound).Code);
         Assert.Equal("machine_not_found", (await Operator.GetAnswerAsync("api/operator/machines/BAD.ID")).AssertStatus(HttpStatusCode.NotFound).Code);
@@ -32,6 +32,10 @@ public sealed partial class OperatorApiTests(ConfiguredWebhookSecretStack stack,
         var newKey = rotated.Json.GetProperty("apiKey").GetString()!;
         Assert.StartsWith(machine.MachineId + ".", newKey);
         Assert.NotEqual(oldKey, newKey);
+        // The key's issue time moves with the rotation; the machine's creation does not.
+        var machineAfter = rotated.Json.GetProperty("machine");
+        Assert.True(machineAfter.GetProperty("keyRotatedAt").GetDateTimeOffset() > one.Json.GetProperty("keyRotatedAt").GetDateTimeOffset());
+        Assert.Equal(one.Json.GetProperty("createdAt").GetDateTimeOffset(), machineAfter.GetProperty("createdAt").GetDateTimeOffset());
         using var renewed = stack.Machine(new ProvisionedMachine(machine.MachineId, newKey));
 
         // Both keys work within the grace period: a sale created with the old key is read with the new one.

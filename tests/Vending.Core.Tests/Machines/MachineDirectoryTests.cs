@@ -78,6 +78,49 @@ public class MachineDirectoryTests(AzuriteFixture azurite)
         Assert.NotNull(await directory.AuthenticateAsync(rotated.ApiKey, default));
     }
 
+    [Fact]
+    public async Task Provisioning_records_the_key_time_and_rotation_moves_it_but_enabling_does_not()
+    {
+        var directory = Directory();
+        var provisionedAt = _time.GetUtcNow();
+        var provisioned = await directory.ProvisionAsync(Request(), default);
+        var machineId = provisioned.Machine.MachineId;
+        AssertSameInstant(provisionedAt, (await directory.GetAsync(machineId, default))!.KeyRotatedAt);
+
+        _time.Advance(TimeSpan.FromDays(40));
+        await directory.SetEnabledAsync(machineId, false, default);
+        AssertSameInstant(provisionedAt, (await directory.GetAsync(machineId, default))!.KeyRotatedAt);
+
+        var rotatedAt = _time.GetUtcNow();
+        var rotated = await directory.RotateSecretAsync(machineId, default);
+
+        AssertSameInstant(rotatedAt, rotated.Machine.KeyRotatedAt);
+        var stored = (await directory.GetAsync(machineId, default))!;
+        AssertSameInstant(rotatedAt, stored.KeyRotatedAt);
+        AssertSameInstant(provisionedAt, stored.CreatedAt);
+        AssertSameInstant(rotatedAt, (await directory.ListAsync(default)).Single(m => m.MachineId == machineId).KeyRotatedAt);
+        Assert.Equal(TimeSpan.Zero, stored.KeyRotatedAt.Offset);
+    }
+
+    [Fact]
+    public async Task A_machine_stored_before_key_times_were_recorded_reads_its_creation_as_key_time()
+    {
+        var directory = Directory();
+        var machineId = (await directory.ProvisionAsync(Request(), default)).Machine.MachineId;
+        var table = azurite.Table(TableNames.Machines);
+        var row = table.GetEntity<TableEntity>("machine", machineId).Value;
+        var createdAt = row.GetDateTimeOffset("CreatedAt")!.Value;
+        row.Remove("KeyRotatedAt");
+        await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
+
+        _time.Advance(TimeSpan.FromDays(3));
+        AssertSameInstant(createdAt, (await directory.GetAsync(machineId, default))!.KeyRotatedAt);
+    }
+
+    // Table storage keeps 100 ns ticks; compared to the millisecond so the test does not depend on it.
+    private static void AssertSameInstant(DateTimeOffset expected, DateTimeOffset actual) =>
+        Assert.True((expected - actual).Duration() < TimeSpan.FromMilliseconds(1), $"expected {expected:O}, got {actual:O}");
+
     [Theory]
     [InlineData("AB", "vippsno", "NOK", "svg", "invalid_machine_id", "machineId")]
     [InlineData("vm-ok", "nobody", "NOK", "svg", "unknown_merchant", "merchantId")]

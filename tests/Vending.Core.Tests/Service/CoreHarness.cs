@@ -100,7 +100,7 @@ public sealed class CoreHarness
     public Reconciler Reconciler { get; }
 
     public static Machine Machine(string merchantId = "vippsno", string currency = "NOK", CaptureMode mode = CaptureMode.OnDelivery) =>
-        new("vm-" + Guid.NewGuid().ToString("N")[..10], "Lobby", "Oslo", merchantId, currency, mode, "svg", true, DateTimeOffset.UnixEpoch);
+        new("vm-" + Guid.NewGuid().ToString("N")[..10], "Lobby", "Oslo", merchantId, currency, mode, "svg", true, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
 
     public static CreateSaleRequest Request(string machineSaleId = "s-1", string currency = "NOK", QrRequest? qr = null) =>
         new(machineSaleId, currency, [new SaleLineRequest("cola", "Cola", 2, 2500, 2500), new SaleLineRequest("chips", "Chips", 1, 3000, 1500)], qr ?? new QrRequest("svg", null));

@@ -123,12 +123,39 @@ public sealed class FaultInjector
     private static readonly string[] Endpoints = ["*", "token", "epayment", "create", "get", "events", "capture", "cancel", "refund", "approve", "webhooks"];
     private static readonly int[] FaultStatuses = [500, 429, 423, 401, 403, 502, 503, 504];
 
+    /// <summary>Statuses of a permanent refusal: they need an <see cref="FaultRule.ErrorCode"/>, as Vipps' domain errors carry one.</summary>
+    private static readonly int[] RefusalStatuses = [400, 409];
+
+    /// <summary>Vipps' titles for the refusal codes a capture, cancel or refund can meet (the ePayment error code list).</summary>
+    public static readonly IReadOnlyDictionary<string, string> RefusalTitles = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["4010"] = "Capture idempotency conflict",
+        ["4020"] = "Idempotency error",
+        ["6030"] = "Cancel period expired",
+        ["6040"] = "Cannot cancel a captured payment",
+        ["6050"] = "Cannot cancel a payment that is not reserved",
+        ["6070"] = "Cannot capture a cancelled payment",
+        ["6100"] = "Capture period expired",
+        ["6150"] = "Not enough refundable amount",
+        ["6190"] = "Payment cannot be cancelled",
+        ["6200"] = "Payment cannot be captured",
+        ["6210"] = "Payment cannot be refunded",
+        ["6220"] = "Refund period expired",
+        ["6260"] = "Funds unavailable",
+    };
+
     private static void Validate(FaultRule rule)
     {
         if (!Endpoints.Contains(rule.Endpoint, StringComparer.OrdinalIgnoreCase))
             throw new ArgumentException($"Unknown fault endpoint '{rule.Endpoint}'; use one of {string.Join(", ", Endpoints)}.");
-        if (rule.Kind is FaultKind.Error or FaultKind.ResponseLost && !FaultStatuses.Contains(rule.Status))
-            throw new ArgumentException($"Fault status {rule.Status} is not one of {string.Join(", ", FaultStatuses)}.");
+        var refusal = rule.Kind == FaultKind.Error && RefusalStatuses.Contains(rule.Status);
+        if (rule.Kind is FaultKind.Error or FaultKind.ResponseLost && !refusal && !FaultStatuses.Contains(rule.Status))
+            throw new ArgumentException($"Fault status {rule.Status} is not one of {string.Join(", ", FaultStatuses)}, "
+                + "nor 400 or 409 (a refusal, with an errorCode, kind Error).");
+        if (refusal && (rule.ErrorCode is not { Length: 4 } code || !code.All(char.IsAsciiDigit)))
+            throw new ArgumentException("A 400 or 409 fault is a refusal: give Vipps' four-digit errorCode, e.g. 6200.");
+        if (!refusal && rule.ErrorCode is not null)
+            throw new ArgumentException("errorCode applies only to a 400 or 409 fault of kind Error.");
         if (rule.ForSeconds is <= 0) throw new ArgumentException("Fault forSeconds must be positive when given.");
         if (rule.RetryAfterSeconds < 0) throw new ArgumentException("Fault retryAfterSeconds must not be negative.");
         if (rule.Rate is < 0 or > 1) throw new ArgumentException("Fault rate must be between 0 and 1.");

@@ -6,7 +6,8 @@ namespace VippsSimulator.Faults;
 [JsonConverter(typeof(JsonStringEnumConverter<FaultKind>))]
 public enum FaultKind
 {
-    /// <summary>Answer <see cref="FaultRule.Status"/> (500, 429, 423, 401, 403, 502, 503 or 504) without doing anything.</summary>
+    /// <summary>Answer <see cref="FaultRule.Status"/> without doing anything: a transient status (500, 429, 423, 401, 403,
+    /// 502, 503 or 504), or a permanent refusal (400 or 409 with <see cref="FaultRule.ErrorCode"/>).</summary>
     Error,
     /// <summary>Wait <see cref="FaultRule.LatencyMilliseconds"/> and then answer normally.</summary>
     Latency,
@@ -32,6 +33,16 @@ public sealed class FaultRule
     public string? Reference { get; set; }
     public FaultKind Kind { get; set; } = FaultKind.Error;
     public int Status { get; set; } = 500;
+
+    /// <summary>
+    /// Vipps' error code for a permanent refusal (Status 400 or 409, Kind Error only, required there): the answer is the
+    /// problem body Vipps sends for a domain refusal, e.g. 6200 "cannot be captured" on capture or 6190 "cannot be
+    /// cancelled" on cancel, which a client must not retry under the same key.
+    /// </summary>
+    public string? ErrorCode { get; set; }
+
+    /// <summary>The problem's title for <see cref="ErrorCode"/>; default: Vipps' wording for the known refusal codes.</summary>
+    public string? Title { get; set; }
     public double Rate { get; set; } = 1;
     public int? Count { get; set; }
     public int LatencyMilliseconds { get; set; }

@@ -115,6 +115,9 @@ public sealed partial class VippsRequestPipeline(
         if (fault.Status == 401) return Results.Json(new GatewayError(401, GatewayKeyRefused), SimulatorJson.Options, "application/json", 401);
         var error = fault.Status switch
         {
+            400 or 409 => new VippsError(fault.Status,
+                fault.Title ?? FaultInjector.RefusalTitles.GetValueOrDefault(fault.ErrorCode!, "Request refused"), fault.ErrorCode,
+                "Injected refusal."),
             429 => new VippsError(429, "Too Many Requests", Detail: "Injected fault."),
             423 => new VippsError(423, "Locked", Detail: "Injected fault: the payment is being processed, retry soon."),
             500 => new VippsError(500, "Internal Server Error", "3010", "Injected fault."),
