@@ -86,7 +86,7 @@ public static partial class RequestReaders
             : throw ApiErrors.Validation("lookback", "lookback must be a whole number from 1 to 200.");
     }
 
-    private static DateTimeOffset? OptionalTime(IQueryCollection query, string name)
+    internal static DateTimeOffset? OptionalTime(IQueryCollection query, string name)
     {
         var text = Single(query, name);
         if (text is null)
@@ -105,7 +105,7 @@ public static partial class RequestReaders
         return time;
     }
 
-    private static void RefuseUnknown(IQueryCollection query, params string[] allowed)
+    internal static void RefuseUnknown(IQueryCollection query, params string[] allowed)
     {
         foreach (var key in query.Keys)
         {

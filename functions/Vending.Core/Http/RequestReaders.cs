@@ -118,7 +118,8 @@ public static partial class RequestReaders
     public static string ReadReference(string? reference) =>
         reference is not null && Reference().IsMatch(reference) ? reference : throw ApiErrors.NotFound();
 
-    private static string? Single(IQueryCollection query, string name)
+    /// <summary>A query value given at most once (null when absent); shared by every operator query reader.</summary>
+    internal static string? Single(IQueryCollection query, string name)
     {
         if (!query.TryGetValue(name, out var values))
         {

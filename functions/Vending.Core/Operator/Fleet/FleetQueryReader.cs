@@ -19,16 +19,16 @@ public static partial class FleetQueryReader
     /// <summary><c>?from=&amp;to=&amp;state=&amp;machineId=&amp;pageSize=&amp;continuationToken=</c>; default range: the last 30 days.</summary>
     public static FleetSalesQuery ReadSales(IQueryCollection query, DateTimeOffset now)
     {
-        Refuse(query, "from", "to", "state", "machineId", "pageSize", "continuationToken", "code");
+        RequestReaders.RefuseUnknown(query, "from", "to", "state", "machineId", "pageSize", "continuationToken", "code");
         var (from, to) = Range(query, now, TimeSpan.FromDays(30));
-        var machineId = Single(query, "machineId");
+        var machineId = RequestReaders.Single(query, "machineId");
         if (machineId is not null && !MachineId().IsMatch(machineId))
         {
             throw ApiErrors.Validation("machineId", "machineId has an invalid format.");
         }
 
         SaleState? state = null;
-        if (Single(query, "state") is { } stateText)
+        if (RequestReaders.Single(query, "state") is { } stateText)
         {
             state = Enum.TryParse<SaleState>(stateText, ignoreCase: false, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(stateText, out _)
                 ? parsed
@@ -36,13 +36,13 @@ public static partial class FleetQueryReader
         }
 
         var pageSize = 50;
-        if (Single(query, "pageSize") is { } size
+        if (RequestReaders.Single(query, "pageSize") is { } size
             && (!int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize < 1 || pageSize > FleetQueries.MaxPageSize))
         {
             throw ApiErrors.Validation("pageSize", $"pageSize must be a whole number from 1 to {FleetQueries.MaxPageSize}.");
         }
 
-        var token = Single(query, "continuationToken");
+        var token = RequestReaders.Single(query, "continuationToken");
         if (token is not null && !FleetQueries.IsValidToken(token))
         {
             throw ApiErrors.Validation("continuationToken", "continuationToken is not one this API returned.");
@@ -54,16 +54,16 @@ public static partial class FleetQueryReader
     /// <summary><c>?from=&amp;to=</c> of an export; default: today (UTC) so far.</summary>
     public static (DateTimeOffset From, DateTimeOffset To) ReadExport(IQueryCollection query, DateTimeOffset now)
     {
-        Refuse(query, "from", "to", "code");
+        RequestReaders.RefuseUnknown(query, "from", "to", "code");
         return Range(query, now, now - new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero));
     }
 
-    public static void ReadNothing(IQueryCollection query) => Refuse(query, "code");
+    public static void ReadNothing(IQueryCollection query) => RequestReaders.RefuseUnknown(query, "code");
 
     private static (DateTimeOffset From, DateTimeOffset To) Range(IQueryCollection query, DateTimeOffset now, TimeSpan defaultLength)
     {
-        var to = Time(query, "to") ?? now;
-        var from = Time(query, "from") ?? to - defaultLength;
+        var to = RequestReaders.OptionalTime(query, "to") ?? now;
+        var from = RequestReaders.OptionalTime(query, "from") ?? to - defaultLength;
         if (from >= to)
         {
             throw ApiErrors.Validation("from", "from must be before to.");
@@ -74,42 +74,6 @@ public static partial class FleetQueryReader
             : throw ApiErrors.Validation("from", $"A range may span at most {FleetQueries.MaxRange.TotalDays} days.");
     }
 
-    private static void Refuse(IQueryCollection query, params string[] allowed)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        foreach (var key in query.Keys.Where(k => Array.IndexOf(allowed, k) < 0))
-        {
-            var name = key.Length <= 100 ? key : key[..100];
-            throw new ApiProblemException(400, ApiErrors.UnknownField, $"Unknown query parameter {name}.", name);
-        }
-    }
-
-    private static string? Single(IQueryCollection query, string name) =>
-        !query.TryGetValue(name, out var values) ? null
-        : values.Count == 1 ? values[0]
-        : throw ApiErrors.Validation(name, $"{name} may be given once.");
-
-    private static DateTimeOffset? Time(IQueryCollection query, string name)
-    {
-        var text = Single(query, name);
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (text.Length > 40 || !IsoTime().IsMatch(text)
-            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
-            || time.UtcTicks < new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks)
-        {
-            throw ApiErrors.Validation(name, $"{name} must be an ISO 8601 time with a zone after 2000, e.g. 2025-11-26T12:00:00Z.");
-        }
-
-        return time;
-    }
-
     [GeneratedRegex("^[a-z0-9-]{3,32}$")]
     private static partial Regex MachineId();
-
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$")]
-    private static partial Regex IsoTime();
 }
