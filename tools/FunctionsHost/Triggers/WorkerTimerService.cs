@@ -24,7 +24,15 @@ internal sealed class WorkerTimerService(
         logger.LogInformation("Function {Function} runs on schedule {Schedule}; first run {Next:O}", function.Name, function.Schedule, next);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wait = next - time.GetUtcNow();
+            var current = time.GetUtcNow();
+            // A clock that stepped back (an NTP correction, a test's shifted clock) must not postpone the timer by the
+            // size of the step: the next occurrence is never later than the schedule's next one from now.
+            if (schedule.Next(current) is var fromNow && next > fromNow)
+            {
+                next = fromNow;
+            }
+
+            var wait = next - current;
             try
             {
                 if (wait > TimeSpan.Zero)
