@@ -40,4 +40,16 @@ public sealed class TimerScheduleTests
     {
         Assert.Throws<InvalidOperationException>(() => TimerSchedule.Parse("0 0 0 30 2 *").Next(At("2025-01-01T00:00:00Z")));
     }
+
+    [Fact]
+    public void A_plan_is_kept_unless_the_clock_stepped_back_past_it()
+    {
+        var schedule = TimerSchedule.Parse("*/10 * * * * *");
+        var now = At("2025-01-01T00:00:05Z");
+
+        // Planned on the same clock: kept as it is.
+        Assert.Equal(At("2025-01-01T00:00:10Z"), schedule.Due(At("2025-01-01T00:00:10Z"), now));
+        // Planned on a clock 12 minutes ahead that then stepped back: the next run from now, not 12 minutes away.
+        Assert.Equal(At("2025-01-01T00:00:10Z"), schedule.Due(At("2025-01-01T00:12:10Z"), now));
+    }
 }

@@ -67,6 +67,13 @@ public sealed class TimerSchedule
                 && a > b;
         });
 
+    /// <summary>
+    /// When a run planned for <paramref name="planned"/> is due, seen at <paramref name="now"/>: the plan, unless the
+    /// clock stepped back since it was made (an NTP correction, a test's shifted clock); then the schedule's next run
+    /// from now, so the step never postpones the timer by its size.
+    /// </summary>
+    public DateTimeOffset Due(DateTimeOffset planned, DateTimeOffset now) => Next(now) is var fromNow && planned > fromNow ? fromNow : planned;
+
     /// <summary>The first run strictly after <paramref name="after"/>.</summary>
     public DateTimeOffset Next(DateTimeOffset after)
     {

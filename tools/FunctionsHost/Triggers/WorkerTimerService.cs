@@ -25,13 +25,7 @@ internal sealed class WorkerTimerService(
         while (!stoppingToken.IsCancellationRequested)
         {
             var current = time.GetUtcNow();
-            // A clock that stepped back (an NTP correction, a test's shifted clock) must not postpone the timer by the
-            // size of the step: the next occurrence is never later than the schedule's next one from now.
-            if (schedule.Next(current) is var fromNow && next > fromNow)
-            {
-                next = fromNow;
-            }
-
+            next = schedule.Due(next, current);
             var wait = next - current;
             try
             {
