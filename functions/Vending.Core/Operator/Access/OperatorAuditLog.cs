@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 using Azure.Data.Tables;
 using Vending.Core.Storage;
@@ -96,7 +95,7 @@ public sealed partial class TableOperatorAuditLog(VendingTables tables) : IOpera
             {
                 if (entries.Count == query.PageSize)
                 {
-                    return new AuditPage(entries, EncodeToken(lastDay, lastRowKey!));
+                    return new AuditPage(entries, DayPageToken.Encode(lastDay, lastRowKey!));
                 }
 
                 entries.Add(FromEntity(row));
@@ -157,36 +156,10 @@ public sealed partial class TableOperatorAuditLog(VendingTables tables) : IOpera
         row.GetInt32("Status") ?? 0,
         row.GetString("Outcome") ?? "");
 
-    // The token names the day and the last RowKey read; anything else is refused before any query.
-    private static string EncodeToken(DateTime day, string rowKey) =>
-        Convert.ToBase64String(Encoding.ASCII.GetBytes($"{day:yyyyMMdd}|{rowKey}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static (DateTime Day, string? After)? DecodeToken(string token) => DayPageToken.Decode(token, RowKeyShape()) is { } decoded ? (decoded.Day, decoded.RowKey) : null;
 
-    private static (DateTime Day, string? After)? DecodeToken(string token)
-    {
-        if (token.Length is 0 or > 200 || !TokenAlphabet().IsMatch(token))
-        {
-            return null;
-        }
-
-        var base64 = token.Replace('-', '+').Replace('_', '/');
-        base64 += new string('=', (4 - base64.Length % 4) % 4);
-        var bytes = new byte[base64.Length];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written))
-        {
-            return null;
-        }
-
-        var match = TokenShape().Match(Encoding.ASCII.GetString(bytes, 0, written));
-        return match.Success && DateTime.TryParseExact(match.Groups[1].Value, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var day)
-            ? (day, match.Groups[2].Value)
-            : null;
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
-    private static partial Regex TokenAlphabet();
-
-    [GeneratedRegex("^([0-9]{8})\\|([0-9]{19}-[0-9a-f]{12})$")]
-    private static partial Regex TokenShape();
+    [GeneratedRegex("^[0-9]{19}-[0-9a-f]{12}$")]
+    private static partial Regex RowKeyShape();
 }
 
 /// <summary>What an audit entry is about.</summary>

@@ -58,7 +58,7 @@ public sealed partial class FleetQueries(VendingTables tables, ISaleStore store,
         {
             if (views.Count == query.PageSize || examined >= MaxRowsPerPage)
             {
-                return new SalePage(views, EncodeToken(lastDay, lastRowKey!));
+                return new SalePage(views, DayPageToken.Encode(lastDay, lastRowKey!));
             }
 
             examined++;
@@ -181,33 +181,8 @@ public sealed partial class FleetQueries(VendingTables tables, ISaleStore store,
         return safe.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + safe.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : safe;
     }
 
-    private static string EncodeToken(DateTime day, string rowKey) =>
-        Convert.ToBase64String(Encoding.ASCII.GetBytes($"{day:yyyyMMdd}|{rowKey}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static (DateTime Day, string After)? DecodeToken(string token) => DayPageToken.Decode(token, RowKeyShape()) is { } decoded ? (decoded.Day, decoded.RowKey) : null;
 
-    private static (DateTime Day, string After)? DecodeToken(string token)
-    {
-        if (token.Length is 0 or > 200 || !TokenAlphabet().IsMatch(token))
-        {
-            return null;
-        }
-
-        var base64 = token.Replace('-', '+').Replace('_', '/');
-        base64 += new string('=', (4 - base64.Length % 4) % 4);
-        var bytes = new byte[base64.Length];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written))
-        {
-            return null;
-        }
-
-        var match = TokenShape().Match(Encoding.ASCII.GetString(bytes, 0, written));
-        return match.Success && DateTime.TryParseExact(match.Groups[1].Value, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var day)
-            ? (day, match.Groups[2].Value)
-            : null;
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
-    private static partial Regex TokenAlphabet();
-
-    [GeneratedRegex("^([0-9]{8})\\|([0-9]{19}-[a-zA-Z0-9-]{8,64})$")]
-    private static partial Regex TokenShape();
+    [GeneratedRegex("^[0-9]{19}-[a-zA-Z0-9-]{8,64}$")]
+    private static partial Regex RowKeyShape();
 }

@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Vending.Core.Storage;
+
+/// <summary>
+/// The continuation token of a listing that walks one partition per UTC day (the audit trail, sales of all machines):
+/// the day and the last RowKey read, base64url. Anything not of our making (wrong alphabet, day or row key shape) is
+/// refused before any query is made.
+/// </summary>
+internal static partial class DayPageToken
+{
+    public static string Encode(DateTime day, string rowKey) =>
+        Convert.ToBase64String(Encoding.ASCII.GetBytes($"{day:yyyyMMdd}|{rowKey}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The day and row key, or null when the token is not one we issued; the row key must match
+    /// <paramref name="rowKeyShape"/> (anchored by the caller).</summary>
+    public static (DateTime Day, string RowKey)? Decode(string token, Regex rowKeyShape)
+    {
+        if (token.Length is 0 or > 200 || !Alphabet().IsMatch(token))
+        {
+            return null;
+        }
+
+        var base64 = token.Replace('-', '+').Replace('_', '/');
+        base64 += new string('=', (4 - base64.Length % 4) % 4);
+        var bytes = new byte[base64.Length];
+        if (!Convert.TryFromBase64String(base64, bytes, out var written))
+        {
+            return null;
+        }
+
+        var text = Encoding.ASCII.GetString(bytes, 0, written);
+        return text.Length > 9 && text[8] == '|'
+            && DateTime.TryParseExact(text[..8], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var day)
+            && rowKeyShape.IsMatch(text[9..])
+            ? (day, text[9..])
+            : null;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    private static partial Regex Alphabet();
+}
