@@ -93,13 +93,13 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
 
     public string StorageConnectionString => Stack.StorageConnectionString;
 
-    /// <summary>The JSON-lines file the runner's outbox publishes payment events to (<c>Events:LocalSinkPath</c>).</summary>
+    /// <summary>The JSON-lines file the app's outbox publishes payment events to (<c>Events:LocalSinkPath</c>).</summary>
     public string EventsPath => Stack.EventsPath;
 
     /// <summary>Every log record of the app (all instances, across restarts), read from their log files.</summary>
     public InstanceLogs Logs { get; }
 
-    /// <summary>The settings the runner runs with (secrets included, and each merchant's webhook secret), for tests
+    /// <summary>The settings the app runs with (secrets included, and each merchant's webhook secret), for tests
     /// that sign webhooks or check where secrets must not appear.</summary>
     public IReadOnlyDictionary<string, string?> Settings => Stack.Settings;
 
@@ -107,7 +107,7 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
     /// subscription keys, the function key, and the secret part of every api key provisioned through this stack.</summary>
     public IReadOnlyCollection<string> Secrets => Stack.Secrets;
 
-    /// <summary>An HttpClient on the runner with the operator's function key.</summary>
+    /// <summary>An HttpClient on the app with the operator's function key.</summary>
     public HttpClient Operator => (_operator ?? throw new InvalidOperationException("The stack is not started.")).Http;
 
     /// <summary>Every answer the operator client and this stack's machine clients received: checked against
@@ -270,5 +270,16 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
 /// who registered before <c>webhooks/ensure</c> existed): for the tests of adoption.</summary>
 public sealed class ConfiguredWebhookSecretStack() : ProductStack(new ProductStackOptions { Webhooks = WebhookSetup.ConfiguredSecret });
 
-/// <summary>The product stack with three instances of the Function App over the same storage, round robin behind one front.</summary>
-public sealed class ThreeInstanceStack() : ProductStack(new ProductStackOptions { Instances = 3 });
+/// <summary>
+/// The stack of the sale stories. An instance is killed like a crash (SIGKILL), so a capture command it had taken off
+/// the queue stays invisible there (5 min) and only the reconciler's stale-command rule sends it again, as in Azure:
+/// after <c>Vending:CommandStaleSeconds</c>, here the least allowed (10 s) instead of the product's 120 s.
+/// </summary>
+public sealed class SaleStoryStack() : ProductStack(new ProductStackOptions { RunnerSettings = { [SaleStoryStack.StaleSetting] = "10" } })
+{
+    public const string StaleSetting = "Vending:CommandStaleSeconds";
+}
+
+/// <summary>The product stack with three instances of the Function App over the same storage, round robin behind one
+/// front; commands stale after 10 s, as in <see cref="SaleStoryStack"/> (the restart story kills all three).</summary>
+public sealed class ThreeInstanceStack() : ProductStack(new ProductStackOptions { Instances = 3, RunnerSettings = { [SaleStoryStack.StaleSetting] = "10" } });
