@@ -5,9 +5,9 @@ namespace VendingFunctions.Http;
 /// <summary>
 /// The invocation's context with another <see cref="CancellationToken"/>: everything else (bindings, features, items,
 /// services, the invocation result) is the original's, so what the function and the later pipeline steps set is seen
-/// by the steps before. Only <see cref="HttpPipelineMiddleware"/> makes one.
+/// by the steps before. Made by <see cref="HttpPipelineMiddleware"/>.
 /// </summary>
-internal sealed class CancellationScopedFunctionContext(FunctionContext inner, CancellationToken cancellationToken) : FunctionContext
+public sealed class CancellationScopedFunctionContext(FunctionContext inner, CancellationToken cancellationToken) : FunctionContext
 {
     public override string InvocationId => inner.InvocationId;
 
