@@ -34,10 +34,10 @@ public sealed class OperatorApi(HttpApi api, IOptions<OperatorAccessOptions> opt
     public HttpApi Http => api;
 
     /// <summary>A read: any signed-in role or the key.</summary>
-    public Task<IActionResult> ReadAsync(HttpRequest request, CancellationToken cancellationToken, Func<OperatorPrincipal, CancellationToken, Task<IActionResult>> handle)
+    public async Task<IActionResult> ReadAsync(HttpRequest request, CancellationToken cancellationToken, Func<OperatorPrincipal, CancellationToken, Task<IActionResult>> handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        return handle(Authenticate(request), cancellationToken);
+        return await handle(Authenticate(request), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A change: Vending.Operator or the key; recorded in the audit trail whatever its outcome.</summary>
