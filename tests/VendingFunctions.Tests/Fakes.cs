@@ -39,14 +39,12 @@ internal static class Fakes
     /// <summary>The one authorization point, accepting <see cref="OperatorKey"/> and, when <paramref name="trustPrincipal"/>,
     /// the platform's principal header; audit rows go to <paramref name="audit"/> (or nowhere).</summary>
     public static OperatorApi OperatorApi(IMachineDirectory directory, IOperatorAuditLog? audit = null, bool trustPrincipal = false, TimeProvider? time = null) =>
-        new(Api(directory),
+        new(Api(),
             Microsoft.Extensions.Options.Options.Create(new OperatorAccessOptions { AutomationKey = OperatorKey, TrustPlatformPrincipal = trustPrincipal }),
             audit ?? new InMemoryAuditLog(), time ?? TimeProvider.System, NullLogger<OperatorApi>.Instance);
 
-    public static HttpApi Api(IMachineDirectory directory, HttpApiOptions? options = null) =>
-        new(new MachineAuthenticator(directory, NullLogger<MachineAuthenticator>.Instance),
-            new RequestBodyReader(Microsoft.Extensions.Options.Options.Create(options ?? Options())),
-            NullLogger<HttpApi>.Instance);
+    public static HttpApi Api(HttpApiOptions? options = null) =>
+        new(new RequestBodyReader(Microsoft.Extensions.Options.Options.Create(options ?? Options())));
 }
 
 /// <summary>An audit log in memory: what was recorded, in order.</summary>

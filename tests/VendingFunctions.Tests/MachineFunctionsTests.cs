@@ -21,7 +21,7 @@ public sealed class MachineFunctionsTests
         var request = TestHttp.Request("POST", "/api/operator/machines",
             """{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vippsno","currency":"NOK","captureMode":"onAuthorization"}""", apiKey: null);
 
-        var response = await TestHttp.Execute(request, await Functions().Provision(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Provision(request, token));
 
         Assert.Equal(201, response.Status);
         Assert.Equal("/api/operator/machines/lobby-1", response.Headers.Location.ToString());
@@ -40,7 +40,7 @@ public sealed class MachineFunctionsTests
     {
         var request = TestHttp.Request("POST", "/api/operator/machines", body, apiKey: null);
 
-        var response = await TestHttp.Execute(request, await Functions().Provision(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Provision(request, token));
 
         response.AssertProblem(400, code, field);
         _directory.VerifyNoOtherCalls();
@@ -50,11 +50,11 @@ public sealed class MachineFunctionsTests
     public async Task A_directory_refusal_is_mapped_with_its_code()
     {
         _directory.Setup(d => d.ProvisionAsync(It.IsAny<ProvisionMachineRequest>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new SaleException(409, "machine_exists", "A machine with this id exists.", "machineId"));
+            .ThrowsAsync(new SaleException(RefusalKind.Conflict, "machine_exists", "A machine with this id exists.", "machineId"));
         var request = TestHttp.Request("POST", "/api/operator/machines",
             """{"machineId":"lobby-1","name":"Lobby","location":"Oslo","merchantId":"vippsno","currency":"NOK"}""", apiKey: null);
 
-        var response = await TestHttp.Execute(request, await Functions().Provision(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Provision(request, token));
 
         response.AssertProblem(409, "machine_exists", "machineId");
     }

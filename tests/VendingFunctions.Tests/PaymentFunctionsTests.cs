@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
+using Vending.Core.Http;
 using Vending.Core.Machines;
 using Vending.Core.Sales;
 using Vending.Vipps;
@@ -17,7 +19,8 @@ public sealed class PaymentFunctionsTests
     private readonly Mock<ISaleService> _sales = new(MockBehavior.Strict);
     private readonly Mock<IMachineDirectory> _directory = Fakes.Directory();
 
-    private PaymentFunctions Functions(int maxBodyBytes = 16_384) => new(Fakes.Api(_directory.Object, Fakes.Options(maxBodyBytes)), _sales.Object);
+    private PaymentFunctions Functions(int maxBodyBytes = 16_384) =>
+        new(Fakes.Api(Fakes.Options(maxBodyBytes)), new MachineAuthenticator(_directory.Object, NullLogger<MachineAuthenticator>.Instance), _sales.Object);
 
     [Fact]
     public async Task Create_new_sale_answers_201_with_location_and_the_sale()
@@ -28,7 +31,7 @@ public sealed class PaymentFunctionsTests
             .ReturnsAsync(new CreateSaleResult(Fakes.Sale(), Created: true));
         var request = TestHttp.Request("POST", "/api/payments", ValidCreate);
 
-        var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Create(request, token));
 
         Assert.Equal(201, response.Status);
         Assert.Equal("/api/payments/sale-0001-abcd", response.Headers.Location.ToString());
@@ -51,7 +54,7 @@ public sealed class PaymentFunctionsTests
             .ReturnsAsync(new CreateSaleResult(Fakes.Sale(), Created: false));
         var request = TestHttp.Request("POST", "/api/payments", """{"machineSaleId":"m-1","currency":"NOK","lines":[{"productId":"cola","name":"Cola","quantity":2,"unitPrice":100,"taxRate":0}]}""");
 
-        var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Create(request, token));
 
         Assert.Equal(200, response.Status);
         Assert.Equal(new QrRequest("svg", null), received!.Qr);
@@ -72,7 +75,7 @@ public sealed class PaymentFunctionsTests
             request.Headers.Authorization = authorization;
         }
 
-        var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Create(request, token));
 
         response.AssertProblem(401, "unauthorized");
         Assert.Equal("A valid machine api key is required.", response.Json.GetProperty("title").GetString());
@@ -85,7 +88,7 @@ public sealed class PaymentFunctionsTests
     {
         var request = TestHttp.Request("POST", "/api/payments", ValidCreate + new string(' ', 300));
 
-        var response = await TestHttp.Execute(request, await Functions(maxBodyBytes: 256).Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions(maxBodyBytes: 256).Create(request, token));
 
         response.AssertProblem(413, "body_too_large");
         _sales.VerifyNoOtherCalls();
@@ -97,7 +100,7 @@ public sealed class PaymentFunctionsTests
         var padding = new string(' ', 400);
         var request = TestHttp.Request("POST", "/api/payments", padding + ValidCreate, declareLength: false);
 
-        var response = await TestHttp.Execute(request, await Functions(maxBodyBytes: 256).Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions(maxBodyBytes: 256).Create(request, token));
 
         response.AssertProblem(413, "body_too_large");
         _sales.VerifyNoOtherCalls();
@@ -130,7 +133,7 @@ public sealed class PaymentFunctionsTests
     {
         var request = TestHttp.Request("POST", "/api/payments", body);
 
-        var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Create(request, token));
 
         response.AssertProblem(400, code, field);
         _sales.VerifyNoOtherCalls();
@@ -148,7 +151,7 @@ public sealed class PaymentFunctionsTests
             .Concat(Encoding.UTF8.GetBytes("\",\"currency\":\"NOK\",\"lines\":[{\"productId\":\"cola\",\"name\":\"Cola\",\"quantity\":1,\"unitPrice\":100,\"taxRate\":0}]}")).ToArray();
         var request = TestHttp.Request("POST", "/api/payments", body);
 
-        var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Create(request, token));
 
         response.AssertProblem(400, "invalid_json");
         _sales.VerifyNoOtherCalls();
@@ -159,22 +162,22 @@ public sealed class PaymentFunctionsTests
     {
         var request = TestHttp.Request("POST", "/api/payments", "machineSaleId=m-1", contentType: "application/x-www-form-urlencoded");
 
-        var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Create(request, token));
 
         response.AssertProblem(415, "unsupported_media_type");
         _sales.VerifyNoOtherCalls();
     }
 
     [Fact]
-    public async Task A_domain_refusal_keeps_its_status_code_and_field()
+    public async Task A_domain_refusal_keeps_its_code_and_field_and_gets_the_status_of_its_kind()
     {
         _sales.Setup(s => s.CreateAsync(It.IsAny<Machine>(), It.IsAny<CreateSaleRequest>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new SaleException(422, "currency_not_supported", "The merchant does not sell in NOK.", "currency"));
+            .ThrowsAsync(new SaleException(RefusalKind.Invalid, "currency_mismatch", "This machine sells in NOK.", "currency"));
         var request = TestHttp.Request("POST", "/api/payments", ValidCreate);
 
-        var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Create(request, token));
 
-        response.AssertProblem(422, "currency_not_supported", "currency");
+        response.AssertProblem(400, "currency_mismatch", "currency");
     }
 
     [Fact]
@@ -184,7 +187,7 @@ public sealed class PaymentFunctionsTests
             .ThrowsAsync(new InvalidOperationException("connection string AccountKey=abc123 broke"));
         var request = TestHttp.Request("POST", "/api/payments", ValidCreate);
 
-        var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Create(request, token));
 
         response.AssertProblem(500, "internal_error");
         Assert.DoesNotContain("abc123", response.Body);
@@ -197,7 +200,7 @@ public sealed class PaymentFunctionsTests
             .ThrowsAsync(new VippsApiException(HttpStatusCode.BadGateway, null, "Bad gateway"));
         var request = TestHttp.Request("POST", "/api/payments", ValidCreate);
 
-        var response = await TestHttp.Execute(request, await Functions().Create(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Create(request, token));
 
         response.AssertProblem(503, "payment_provider_unavailable");
         Assert.Equal("5", response.Headers.RetryAfter.ToString());
@@ -209,7 +212,7 @@ public sealed class PaymentFunctionsTests
         _sales.Setup(s => s.GetAsync("machine-1", "sale-0001-abcd", It.IsAny<CancellationToken>())).ReturnsAsync(Fakes.Sale(state: SaleState.Authorized));
         var request = TestHttp.Request("GET", "/api/payments/sale-0001-abcd");
 
-        var response = await TestHttp.Execute(request, await Functions().Get(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Get(request, "sale-0001-abcd", token));
 
         Assert.Equal(200, response.Status);
         Assert.Equal("Authorized", response.Json.GetProperty("state").GetString());
@@ -222,7 +225,7 @@ public sealed class PaymentFunctionsTests
         _sales.Setup(s => s.GetAsync("machine-1", "sale-of-machine-2", It.IsAny<CancellationToken>())).ReturnsAsync((SaleView?)null);
         var request = TestHttp.Request("GET", "/api/payments/sale-of-machine-2");
 
-        var response = await TestHttp.Execute(request, await Functions().Get(request, "sale-of-machine-2", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Get(request, "sale-of-machine-2", token));
 
         response.AssertProblem(404, "sale_not_found");
     }
@@ -232,7 +235,7 @@ public sealed class PaymentFunctionsTests
     {
         var request = TestHttp.Request("GET", "/api/payments/x");
 
-        var response = await TestHttp.Execute(request, await Functions().Get(request, "bad'ref", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Get(request, "bad'ref", token));
 
         response.AssertProblem(404, "sale_not_found");
         _sales.VerifyNoOtherCalls();
@@ -254,7 +257,7 @@ public sealed class PaymentFunctionsTests
         var request = TestHttp.Request("GET", "/api/payments/sale-0001-abcd?wait=20&state=created");
         request.HttpContext.RequestAborted = clientGone.Token;
 
-        var response = await TestHttp.Execute(request, await Functions().Get(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Get(request, "sale-0001-abcd", token));
 
         Assert.True(seen.IsCancellationRequested);
         Assert.Equal(499, response.Status);
@@ -268,7 +271,7 @@ public sealed class PaymentFunctionsTests
             .ReturnsAsync(Fakes.Sale(state: SaleState.Authorized));
         var request = TestHttp.Request("GET", "/api/payments/sale-0001-abcd?wait=25&state=Created");
 
-        var response = await TestHttp.Execute(request, await Functions().Get(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Get(request, "sale-0001-abcd", token));
 
         Assert.Equal(200, response.Status);
         Assert.Equal("Authorized", response.Json.GetProperty("state").GetString());
@@ -286,7 +289,7 @@ public sealed class PaymentFunctionsTests
     {
         var request = TestHttp.Request("GET", "/api/payments/sale-0001-abcd" + query);
 
-        var response = await TestHttp.Execute(request, await Functions().Get(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Get(request, "sale-0001-abcd", token));
 
         response.AssertProblem(400, "validation_failed", field);
         _sales.VerifyNoOtherCalls();
@@ -301,7 +304,7 @@ public sealed class PaymentFunctionsTests
             .ReturnsAsync(Fakes.Sale(state: SaleState.Settling));
         var request = TestHttp.Request("POST", "/api/payments/sale-0001-abcd/vend", """{"outcome":"partial","deliveredLines":[{"productId":"cola","quantity":1}]}""");
 
-        var response = await TestHttp.Execute(request, await Functions().Vend(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Vend(request, "sale-0001-abcd", token));
 
         Assert.Equal(200, response.Status);
         Assert.Equal("Settling", response.Json.GetProperty("state").GetString());
@@ -316,7 +319,7 @@ public sealed class PaymentFunctionsTests
             .ReturnsAsync(Fakes.Sale(state: SaleState.Settling));
         var request = TestHttp.Request("POST", "/api/payments/sale-0001-abcd/vend", """{"outcome":"delivered"}""");
 
-        var response = await TestHttp.Execute(request, await Functions().Vend(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Vend(request, "sale-0001-abcd", token));
 
         Assert.Equal(200, response.Status);
     }
@@ -334,7 +337,7 @@ public sealed class PaymentFunctionsTests
     {
         var request = TestHttp.Request("POST", "/api/payments/sale-0001-abcd/vend", body);
 
-        var response = await TestHttp.Execute(request, await Functions().Vend(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Vend(request, "sale-0001-abcd", token));
 
         response.AssertProblem(400, "validation_failed", field);
         _sales.VerifyNoOtherCalls();
@@ -344,10 +347,10 @@ public sealed class PaymentFunctionsTests
     public async Task Vend_on_another_machines_sale_is_404()
     {
         _sales.Setup(s => s.ReportVendAsync("machine-1", "sale-of-machine-2", It.IsAny<VendReport>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new SaleException(404, "sale_not_found", "No such sale."));
+            .ThrowsAsync(new SaleException(RefusalKind.NotFound, "sale_not_found", "No such sale."));
         var request = TestHttp.Request("POST", "/api/payments/sale-of-machine-2/vend", """{"outcome":"failed"}""");
 
-        var response = await TestHttp.Execute(request, await Functions().Vend(request, "sale-of-machine-2", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Vend(request, "sale-of-machine-2", token));
 
         response.AssertProblem(404, "sale_not_found");
     }
@@ -358,7 +361,7 @@ public sealed class PaymentFunctionsTests
         _sales.Setup(s => s.CancelAsync("machine-1", "sale-0001-abcd", It.IsAny<CancellationToken>())).ReturnsAsync(Fakes.Sale(state: SaleState.Cancelled));
         var request = TestHttp.Request("POST", "/api/payments/sale-0001-abcd/cancel");
 
-        var response = await TestHttp.Execute(request, await Functions().Cancel(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Cancel(request, "sale-0001-abcd", token));
 
         Assert.Equal(200, response.Status);
         Assert.Equal("Cancelled", response.Json.GetProperty("state").GetString());
@@ -369,7 +372,7 @@ public sealed class PaymentFunctionsTests
     {
         var request = TestHttp.Request("POST", "/api/payments/sale-0001-abcd/cancel", """{"reason":"bored"}""");
 
-        var response = await TestHttp.Execute(request, await Functions().Cancel(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Functions().Cancel(request, "sale-0001-abcd", token));
 
         response.AssertProblem(400, "unknown_field", "reason");
         _sales.VerifyNoOtherCalls();

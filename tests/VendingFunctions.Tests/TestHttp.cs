@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Vending.Core.Http;
 
 namespace VendingFunctions.Tests;
 
@@ -52,6 +55,17 @@ internal static class TestHttp
 
         context.Response.Body = new MemoryStream();
         return context.Request;
+    }
+
+    /// <summary>
+    /// Calls a function the way the worker's middleware does (<see cref="HttpFunctionPipeline"/>: the token also ends
+    /// when the client hangs up, a failure becomes problem+json) and writes the answer into a real response.
+    /// </summary>
+    public static async Task<TestResponse> Run(HttpRequest request, Func<CancellationToken, Task<IActionResult>> function, ILogger? logger = null)
+    {
+        var result = await HttpFunctionPipeline.RunAsync(request.HttpContext, "Test", CancellationToken.None,
+            async token => await function(token), logger ?? NullLogger.Instance);
+        return await Execute(request, Assert.IsAssignableFrom<IActionResult>(result));
     }
 
     public static async Task<TestResponse> Execute(HttpRequest request, IActionResult result)

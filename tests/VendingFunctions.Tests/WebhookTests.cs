@@ -42,7 +42,7 @@ public sealed class WebhookTests
         var options = Fakes.Options(maxBodyBytes);
         var bodies = new RequestBodyReader(Options.Create(options));
         var receiver = new WebhookReceiver(bodies, new VippsOptionsWebhookSecretProvider(monitor), Options.Create(options), _time, _poller.Object, NullLogger<WebhookReceiver>.Instance);
-        return new VippsWebhookFunction(Fakes.Api(Fakes.Directory().Object, options), receiver, _sales.Object);
+        return new VippsWebhookFunction(receiver, _sales.Object);
     }
 
     /// <summary>Signs as Vipps does (per its webhook documentation), written here independently of the product's verifier.</summary>
@@ -72,7 +72,7 @@ public sealed class WebhookTests
             .ReturnsAsync(WebhookOutcome.Applied);
         var request = Signed(Event(), VippsSecret, Fakes.Now.AddSeconds(-2));
 
-        var response = await TestHttp.Execute(request, await Function().Receive(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Function().Receive(request, token));
 
         Assert.Equal(200, response.Status);
         Assert.Equal("Applied", response.Json.GetProperty("outcome").GetString());
@@ -87,7 +87,7 @@ public sealed class WebhookTests
         _sales.Setup(s => s.RecordWebhookAsync("mobilepaydk", It.IsAny<PaymentEvent>(), It.IsAny<CancellationToken>())).ReturnsAsync(WebhookOutcome.Duplicate);
         var request = Signed(Event(msn: "200002"), MobilePaySecret, Fakes.Now);
 
-        var response = await TestHttp.Execute(request, await Function().Receive(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Function().Receive(request, token));
 
         Assert.Equal(200, response.Status);
         Assert.Equal("Duplicate", response.Json.GetProperty("outcome").GetString());
@@ -109,7 +109,7 @@ public sealed class WebhookTests
             _ => TestHttp.Request("POST", "/api/webhooks/vipps", Event(), apiKey: null),
         };
 
-        var response = await TestHttp.Execute(request, await Function().Receive(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Function().Receive(request, token));
 
         response.AssertProblem(401, "invalid_signature");
         _sales.VerifyNoOtherCalls();
@@ -125,7 +125,7 @@ public sealed class WebhookTests
         _poller.Setup(p => p.PollAsync("vippsno", "sale-0001-abcd", It.IsAny<CancellationToken>())).ReturnsAsync(WebhookOutcome.Applied);
         var request = Signed(Event(), VippsSecret, Fakes.Now.AddMinutes(minutes));
 
-        var response = await TestHttp.Execute(request, await Function().Receive(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Function().Receive(request, token));
 
         Assert.Equal(200, response.Status);
         Assert.Equal("Applied", response.Json.GetProperty("outcome").GetString());
@@ -138,7 +138,7 @@ public sealed class WebhookTests
     {
         var request = Signed(Event(msn: "200002"), VippsSecret, Fakes.Now);
 
-        var response = await TestHttp.Execute(request, await Function().Receive(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Function().Receive(request, token));
 
         response.AssertProblem(400, "merchant_mismatch", "msn");
         _sales.VerifyNoOtherCalls();
@@ -149,7 +149,7 @@ public sealed class WebhookTests
     {
         var request = Signed("""{"hello":"world"}""", VippsSecret, Fakes.Now);
 
-        var response = await TestHttp.Execute(request, await Function().Receive(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Function().Receive(request, token));
 
         response.AssertProblem(400, "validation_failed", "msn");
         _sales.VerifyNoOtherCalls();
@@ -160,7 +160,7 @@ public sealed class WebhookTests
     {
         var request = Signed("not json", VippsSecret, Fakes.Now);
 
-        var response = await TestHttp.Execute(request, await Function().Receive(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Function().Receive(request, token));
 
         response.AssertProblem(400, "invalid_json");
         _sales.VerifyNoOtherCalls();
@@ -171,7 +171,7 @@ public sealed class WebhookTests
     {
         var request = Signed(Event() + new string(' ', 300), VippsSecret, Fakes.Now);
 
-        var response = await TestHttp.Execute(request, await Function(maxBodyBytes: 256).Receive(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Function(maxBodyBytes: 256).Receive(request, token));
 
         response.AssertProblem(413, "body_too_large");
         _sales.VerifyNoOtherCalls();

@@ -39,17 +39,9 @@ internal static class HttpFunctionEndpoints
             return;
         }
 
-        object? result;
-        try
-        {
-            result = await FunctionInvoker.InvokeAsync(context.RequestServices, function.Method, BindArguments(context, function));
-        }
-        catch (Exception exception)
-        {
-            // What the Functions host does with an exception that escapes a function: log it, answer 500.
-            logger.LogError(exception, "Function {Function} failed", function.Name);
-            result = ApiResult.Problem(context, StatusCodes.Status500InternalServerError, ApiErrors.InternalError, "An unexpected error occurred.", null);
-        }
+        // What the worker's HttpPipelineMiddleware does around a function, which this runner cannot run (issue 15).
+        var result = await HttpFunctionPipeline.RunAsync(context, function.Name, CancellationToken.None,
+            token => FunctionInvoker.InvokeAsync(context.RequestServices, function.Method, BindArguments(context, function, token)), logger);
 
         switch (result)
         {
@@ -68,7 +60,7 @@ internal static class HttpFunctionEndpoints
     private static Task Execute(HttpContext context, IActionResult result) =>
         result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
 
-    private static object?[] BindArguments(HttpContext context, HttpFunction function) =>
+    private static object?[] BindArguments(HttpContext context, HttpFunction function, CancellationToken cancellationToken) =>
         function.Method.GetParameters().Select(parameter =>
         {
             if (parameter.ParameterType == typeof(HttpRequest))
@@ -78,7 +70,7 @@ internal static class HttpFunctionEndpoints
 
             if (parameter.ParameterType == typeof(CancellationToken))
             {
-                return context.RequestAborted;
+                return cancellationToken;
             }
 
             var value = context.GetRouteValue(parameter.Name!)?.ToString();

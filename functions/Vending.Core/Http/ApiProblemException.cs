@@ -2,8 +2,9 @@ namespace Vending.Core.Http;
 
 /// <summary>
 /// A refusal of the HTTP layer itself (body too large, malformed JSON, missing credentials, ...), thrown by the readers
-/// and mapped to problem+json in one place (<see cref="HttpApi"/>). Domain refusals come as
-/// <see cref="Sales.SaleException"/> and are mapped the same way.
+/// and mapped to problem+json in one place (<see cref="HttpFunctionPipeline"/>). It carries its HTTP status because it
+/// is HTTP's own; domain refusals come as <see cref="Sales.SaleException"/> with a kind instead, which the same place
+/// turns into a status.
 /// </summary>
 public sealed class ApiProblemException(int status, string code, string title, string? field = null) : Exception(title)
 {

@@ -30,7 +30,7 @@ public static partial class RequestReaders
     public static string ReadMachineId(string? machineId) =>
         machineId is not null && MachineId().IsMatch(machineId)
             ? machineId
-            : throw new SaleException(404, "machine_not_found", "No such machine.");
+            : throw new SaleException(RefusalKind.NotFound, "machine_not_found", "No such machine.");
 
     /// <summary>A body-less operator action: empty or <c>{}</c>.</summary>
     public static bool ReadEmpty(JsonElement json) => ReadCancel(json);

@@ -88,7 +88,7 @@ public sealed partial class MachineDirectory(
         }
         catch (RequestFailedException exception) when (exception.Status == 409)
         {
-            throw new SaleException(409, "machine_exists", $"Machine {request.MachineId} is already provisioned; rotate its key instead.", "machineId");
+            throw new SaleException(RefusalKind.Conflict, "machine_exists", $"Machine {request.MachineId} is already provisioned; rotate its key instead.", "machineId");
         }
 
         logger.LogInformation("Machine {MachineId} provisioned for merchant {MerchantId}", machine.MachineId, machine.MerchantId);
@@ -172,32 +172,32 @@ public sealed partial class MachineDirectory(
     {
         if (request.MachineId is null || !MachineIdRegex().IsMatch(request.MachineId))
         {
-            throw new SaleException(400, "invalid_machine_id", "Machine id: 3 to 32 of a-z, 0-9 and '-'.", "machineId");
+            throw new SaleException(RefusalKind.Invalid, "invalid_machine_id", "Machine id: 3 to 32 of a-z, 0-9 and '-'.", "machineId");
         }
 
         if (!vipps.Value.Merchants.TryGetValue(request.MerchantId ?? "", out var merchant))
         {
-            throw new SaleException(400, "unknown_merchant", $"No merchant '{request.MerchantId}' is configured.", "merchantId");
+            throw new SaleException(RefusalKind.Invalid, "unknown_merchant", $"No merchant '{request.MerchantId}' is configured.", "merchantId");
         }
 
         if (!merchant.Currencies.Contains(request.Currency ?? "", StringComparer.Ordinal))
         {
-            throw new SaleException(400, "invalid_currency", $"Merchant {request.MerchantId} sells in {string.Join(", ", merchant.Currencies)}.", "currency");
+            throw new SaleException(RefusalKind.Invalid, "invalid_currency", $"Merchant {request.MerchantId} sells in {string.Join(", ", merchant.Currencies)}.", "currency");
         }
 
         if (!QrFormats.Contains(request.QrFormat ?? ""))
         {
-            throw new SaleException(400, "invalid_qr_format", "QR format: svg, png or url.", "qrFormat");
+            throw new SaleException(RefusalKind.Invalid, "invalid_qr_format", "QR format: svg, png or url.", "qrFormat");
         }
 
         if (!Enum.IsDefined(request.CaptureMode))
         {
-            throw new SaleException(400, "invalid_capture_mode", "Capture mode: OnDelivery or OnAuthorization.", "captureMode");
+            throw new SaleException(RefusalKind.Invalid, "invalid_capture_mode", "Capture mode: OnDelivery or OnAuthorization.", "captureMode");
         }
 
         if ((request.Name ?? "").Length > InputLimits.MachineNameMaxLength || (request.Location ?? "").Length > InputLimits.MachineLocationMaxLength)
         {
-            throw new SaleException(400, "invalid_machine_profile", "Name at most 100, location at most 200 characters.", "name");
+            throw new SaleException(RefusalKind.Invalid, "invalid_machine_profile", "Name at most 100, location at most 200 characters.", "name");
         }
     }
 
@@ -210,7 +210,7 @@ public sealed partial class MachineDirectory(
 
     private async Task<TableEntity> RequireAsync(string machineId, CancellationToken cancellationToken) =>
         (MachineIdRegex().IsMatch(machineId) ? await FindAsync(machineId, cancellationToken) : null)
-        ?? throw new SaleException(404, "machine_not_found", $"No machine '{machineId}'.");
+        ?? throw new SaleException(RefusalKind.NotFound, "machine_not_found", $"No machine '{machineId}'.");
 
     private async Task UpdateAsync(TableEntity entity, CancellationToken cancellationToken)
     {
@@ -221,7 +221,7 @@ public sealed partial class MachineDirectory(
         }
         catch (RequestFailedException exception) when (exception.Status == 412)
         {
-            throw new SaleException(409, "machine_changed", "The machine changed meanwhile; try again.");
+            throw new SaleException(RefusalKind.Conflict, "machine_changed", "The machine changed meanwhile; try again.");
         }
     }
 

@@ -17,9 +17,9 @@ public enum DecisionKind
 /// <summary>One history row: what happened, in words an operator reads.</summary>
 public sealed record SaleHistoryEntry(long Sequence, DateTimeOffset Time, string Type, string Detail, SaleState State);
 
-public sealed record SaleRefusal(int Status, string Code, string Message, string? Field = null)
+public sealed record SaleRefusal(RefusalKind Kind, string Code, string Message, string? Field = null)
 {
-    public SaleException ToException() => new(Status, Code, Message, Field);
+    public SaleException ToException() => new(Kind, Code, Message, Field);
 }
 
 /// <summary>The outcome of <see cref="SaleTransitions.Decide"/>: pure data, applied by the storage edge.</summary>

@@ -49,7 +49,7 @@ public sealed partial class SaleService(
         using var activity = SaleTracing.StartCreate(machine);
         if (!machine.Enabled)
         {
-            throw new SaleException(403, "machine_disabled", "This machine is disabled.");
+            throw new SaleException(RefusalKind.NotPermitted, "machine_disabled", "This machine is disabled.");
         }
 
         CreateSaleValidator.ValidateMachineSaleId(request.MachineSaleId);
@@ -111,7 +111,7 @@ public sealed partial class SaleService(
     {
         if (report is null || !Enum.IsDefined(report.Outcome))
         {
-            throw new SaleException(400, "invalid_vend_outcome", "Outcome must be delivered, failed or partial.", "outcome");
+            throw new SaleException(RefusalKind.Invalid, "invalid_vend_outcome", "Outcome must be delivered, failed or partial.", "outcome");
         }
 
         using var activity = SaleTracing.StartMachineEvent("vend", machineId, reference);
@@ -177,7 +177,7 @@ public sealed partial class SaleService(
     {
         if (requestId is null || !RequestIdRegex().IsMatch(requestId))
         {
-            throw new SaleException(400, "invalid_request_id", "requestId: 1 to 40 of A-Z, a-z, 0-9 and '-'.", "requestId");
+            throw new SaleException(RefusalKind.Invalid, "invalid_request_id", "requestId: 1 to 40 of A-Z, a-z, 0-9 and '-'.", "requestId");
         }
 
         var result = await recorder.RecordAsync(reference, new RefundRequested(amount), $"x-refund-{requestId}", cancellationToken);
@@ -200,7 +200,7 @@ public sealed partial class SaleService(
     {
         if (requestId is null || !RequestIdRegex().IsMatch(requestId))
         {
-            throw new SaleException(400, "invalid_request_id", "requestId: 1 to 40 of A-Z, a-z, 0-9 and '-'.", "requestId");
+            throw new SaleException(RefusalKind.Invalid, "invalid_request_id", "requestId: 1 to 40 of A-Z, a-z, 0-9 and '-'.", "requestId");
         }
 
         // The dedupe row makes a repeat of the same requestId answer the sale as it is, never act twice.
@@ -247,7 +247,7 @@ public sealed partial class SaleService(
         catch (VippsApiException exception) when (exception.IsTransient)
         {
             logger.LogWarning(exception, "Sale {Reference}: Vipps unavailable for create; the machine may retry with the same sale id", sale.Reference);
-            throw new SaleException(503, "vipps_unavailable", "Vipps MobilePay did not answer; retry with the same machineSaleId.");
+            throw new SaleException(RefusalKind.ProviderUnavailable, "vipps_unavailable", "Vipps MobilePay did not answer; retry with the same machineSaleId.");
         }
         catch (VippsApiException exception)
         {
@@ -260,7 +260,7 @@ public sealed partial class SaleService(
         if (string.IsNullOrEmpty(response.RedirectUrl) || !Uri.TryCreate(response.RedirectUrl, UriKind.Absolute, out _))
         {
             logger.LogError("Sale {Reference}: Vipps created the payment without a QR link", sale.Reference);
-            throw new SaleException(502, "vipps_no_qr", "Vipps MobilePay returned no QR for this payment; retry with the same machineSaleId.");
+            throw new SaleException(RefusalKind.ProviderFailed, "vipps_no_qr", "Vipps MobilePay returned no QR for this payment; retry with the same machineSaleId.");
         }
 
         var source = new SaleQrSource(merchant.TargetUrlQrApproved ? SaleQrSource.TargetUrl : SaleQrSource.Image, response.RedirectUrl);
@@ -335,12 +335,12 @@ public sealed partial class SaleService(
     private VippsMerchantOptions Merchant(string merchantId) =>
         vippsOptions.Value.Merchants.TryGetValue(merchantId, out var merchant)
             ? merchant
-            : throw new SaleException(500, "merchant_not_configured", $"Merchant {merchantId} of this machine is not configured.");
+            : throw new SaleException(RefusalKind.NotConfigured, "merchant_not_configured", $"Merchant {merchantId} of this machine is not configured.");
 
     internal static string FailureCode(VippsApiException exception) =>
         exception.ErrorCode is { } code ? $"vipps_{code}" : $"vipps_http_{(int?)exception.StatusCode ?? 0}";
 
-    private static SaleException NotFound(string reference) => new(404, "sale_not_found", $"No sale {reference} for this caller.");
+    private static SaleException NotFound(string reference) => new(RefusalKind.NotFound, "sale_not_found", $"No sale {reference} for this caller.");
 
     [GeneratedRegex("^[A-Za-z0-9-]{1,40}$")]
     private static partial Regex RequestIdRegex();

@@ -7,14 +7,14 @@ public static partial class SaleTransitions
         var (delivered, refusal) = DeliveredAmount(sale, report);
         if (refusal is not null)
         {
-            return Refuse(sale, refusal.Status, refusal.Code, refusal.Message, refusal.Field);
+            return Refuse(sale, refusal.Kind, refusal.Code, refusal.Message, refusal.Field);
         }
 
         if (sale.Vend is not null)
         {
             return SameReport(sale.Vend, report)
                 ? Ignore(sale)
-                : Refuse(sale, 409, "vend_already_reported", "A different vend outcome was already reported for this sale.");
+                : Refuse(sale, RefusalKind.Conflict, "vend_already_reported", "A different vend outcome was already reported for this sale.");
         }
 
         var acceptsReport = sale.State == SaleState.Authorized
@@ -25,9 +25,9 @@ public static partial class SaleTransitions
         {
             return sale switch
             {
-                { State: SaleState.Created } => Refuse(sale, 409, "sale_not_authorized", "The payment is not authorized yet: do not dispense."),
-                { VendDeadlineMissed: true } => Refuse(sale, 409, "vend_report_too_late", "The vend report came after the deadline; the reservation was released."),
-                _ => Refuse(sale, 409, "sale_closed", $"The sale is {sale.State}: no vend report is accepted."),
+                { State: SaleState.Created } => Refuse(sale, RefusalKind.Conflict, "sale_not_authorized", "The payment is not authorized yet: do not dispense."),
+                { VendDeadlineMissed: true } => Refuse(sale, RefusalKind.Conflict, "vend_report_too_late", "The vend report came after the deadline; the reservation was released."),
+                _ => Refuse(sale, RefusalKind.Conflict, "sale_closed", $"The sale is {sale.State}: no vend report is accepted."),
             };
         }
 
@@ -69,7 +69,7 @@ public static partial class SaleTransitions
                 return Ignore(sale);
 
             default:
-                return Refuse(sale, 409, "sale_not_cancellable", $"The sale is {sale.State}: it can no longer be cancelled.");
+                return Refuse(sale, RefusalKind.Conflict, "sale_not_cancellable", $"The sale is {sale.State}: it can no longer be cancelled.");
         }
     }
 
@@ -111,17 +111,17 @@ public static partial class SaleTransitions
             case VendOutcome.Partial:
                 break;
             default:
-                return (0, new SaleRefusal(400, "invalid_vend_outcome", "Outcome must be delivered, failed or partial.", "outcome"));
+                return (0, new SaleRefusal(RefusalKind.Invalid, "invalid_vend_outcome", "Outcome must be delivered, failed or partial.", "outcome"));
         }
 
         if (report.DeliveredLines is not { Count: > 0 } lines)
         {
-            return (0, new SaleRefusal(400, "delivered_lines_required", "A partial vend lists the delivered lines.", "deliveredLines"));
+            return (0, new SaleRefusal(RefusalKind.Invalid, "delivered_lines_required", "A partial vend lists the delivered lines.", "deliveredLines"));
         }
 
         if (lines.Select(line => line.ProductId).Distinct(StringComparer.Ordinal).Count() != lines.Count)
         {
-            return (0, new SaleRefusal(400, "invalid_delivered_lines", "Each product appears at most once in deliveredLines.", "deliveredLines"));
+            return (0, new SaleRefusal(RefusalKind.Invalid, "invalid_delivered_lines", "Each product appears at most once in deliveredLines.", "deliveredLines"));
         }
 
         long delivered = 0;
@@ -130,7 +130,7 @@ public static partial class SaleTransitions
             var ordered = sale.Lines.FirstOrDefault(saleLine => saleLine.ProductId == line.ProductId);
             if (ordered is null || line.Quantity < 0 || line.Quantity > ordered.Quantity)
             {
-                return (0, new SaleRefusal(400, "invalid_delivered_lines",
+                return (0, new SaleRefusal(RefusalKind.Invalid, "invalid_delivered_lines",
                     $"Delivered line {line.ProductId} is not in the sale or its quantity is outside 0..ordered.", "deliveredLines"));
             }
 

@@ -51,14 +51,14 @@ public static partial class SaleTransitions
     {
         if (sale.HasPendingOperations)
         {
-            return Refuse(sale, 409, "operation_in_flight", "An operation is in flight for this sale; wait for its outcome.");
+            return Refuse(sale, RefusalKind.Conflict, "operation_in_flight", "An operation is in flight for this sale; wait for its outcome.");
         }
 
         var failed = sale.Operations.LastOrDefault(operation => operation.Status == OperationStatus.Failed
             && operation.FailureCode?.StartsWith(NotNowPrefix, StringComparison.Ordinal) != true);
         if (sale.State != SaleState.Failed || failed is null)
         {
-            return Refuse(sale, 409, "nothing_to_retry", $"The sale is {sale.State}: no failed operation to run again.");
+            return Refuse(sale, RefusalKind.Conflict, "nothing_to_retry", $"The sale is {sale.State}: no failed operation to run again.");
         }
 
         var reserved = sale.AuthorizedAmount - sale.CapturedAmount - sale.CancelledAmount;
@@ -71,7 +71,7 @@ public static partial class SaleTransitions
         };
         if (amount <= 0)
         {
-            return Refuse(sale, 409, failed.Kind == OperationKind.Capture ? "reservation_released" : "nothing_to_retry",
+            return Refuse(sale, RefusalKind.Conflict, failed.Kind == OperationKind.Capture ? "reservation_released" : "nothing_to_retry",
                 $"{failed.Id} ({failed.Kind}) cannot run again: nothing left for it at Vipps.");
         }
 
@@ -89,13 +89,13 @@ public static partial class SaleTransitions
     {
         if (sale.HasPendingOperations)
         {
-            return Refuse(sale, 409, "operation_in_flight", "An operation is in flight for this sale; wait for its outcome.");
+            return Refuse(sale, RefusalKind.Conflict, "operation_in_flight", "An operation is in flight for this sale; wait for its outcome.");
         }
 
         var reserved = sale.AuthorizedAmount - sale.CapturedAmount - sale.CancelledAmount;
         if (sale.AuthorizedAt is null || reserved <= 0)
         {
-            return Refuse(sale, 409, "nothing_reserved", $"The sale is {sale.State}: nothing is reserved at Vipps.");
+            return Refuse(sale, RefusalKind.Conflict, "nothing_reserved", $"The sale is {sale.State}: nothing is reserved at Vipps.");
         }
 
         var release = NewOperation(sale, OperationKind.Release, reserved, now);

@@ -174,18 +174,18 @@ public static partial class SaleTransitions
     {
         if (refund.Amount <= 0)
         {
-            return Refuse(sale, 400, "invalid_amount", "The refund amount must be positive (minor units).", "amount");
+            return Refuse(sale, RefusalKind.Invalid, "invalid_amount", "The refund amount must be positive (minor units).", "amount");
         }
 
         if (sale.State != SaleState.Captured)
         {
-            return Refuse(sale, 409, "refund_not_allowed", $"The sale is {sale.State}: only a captured sale can be refunded.");
+            return Refuse(sale, RefusalKind.Conflict, "refund_not_allowed", $"The sale is {sale.State}: only a captured sale can be refunded.");
         }
 
         var refundable = sale.CapturedAmount - sale.RefundedAmount;
         if (refund.Amount > refundable)
         {
-            return Refuse(sale, 400, "refund_exceeds_captured", $"At most {refundable} can be refunded.", "amount");
+            return Refuse(sale, RefusalKind.Invalid, "refund_exceeds_captured", $"At most {refundable} can be refunded.", "amount");
         }
 
         var operation = NewOperation(sale, OperationKind.Refund, refund.Amount, now);

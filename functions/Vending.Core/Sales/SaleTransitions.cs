@@ -49,8 +49,8 @@ public static partial class SaleTransitions
 
     private static SaleDecision Ignore(Sale sale) => new(DecisionKind.Ignore, sale, null, [], [], null);
 
-    private static SaleDecision Refuse(Sale sale, int status, string code, string message, string? field = null) =>
-        new(DecisionKind.Refuse, sale, null, [], [], new SaleRefusal(status, code, message, field));
+    private static SaleDecision Refuse(Sale sale, RefusalKind kind, string code, string message, string? field = null) =>
+        new(DecisionKind.Refuse, sale, null, [], [], new SaleRefusal(kind, code, message, field));
 
     /// <summary>A decision to write: stamps the time and the next history (and outbox) sequences.
     /// <paramref name="outboxTransitions"/> are announced in order (nulls skipped), e.g. "vend_reported" then "captured".</summary>

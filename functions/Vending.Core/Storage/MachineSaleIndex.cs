@@ -65,7 +65,7 @@ public sealed class MachineSaleIndex(VendingTables tables, TimeProvider time, IL
             if (open.HasValue && open.Value is { } openRow
                 && await isStillOpen(openRow.GetString("Reference")!, openRow.GetDateTimeOffset("ClaimedAt") ?? DateTimeOffset.MinValue, cancellationToken))
             {
-                throw new SaleException(409, "open_sale_exists",
+                throw new SaleException(RefusalKind.Conflict, "open_sale_exists",
                     $"Machine {machineId} has an open sale ({openRow.GetString("MachineSaleId")}); finish or cancel it first.");
             }
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc.Infrastructure;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
@@ -9,11 +6,11 @@ using Vending.Core.Http;
 namespace VendingFunctions.Http;
 
 /// <summary>
-/// The worker's own step around every HTTP function (registered in Program.cs, so it runs in Azure and under
-/// tools/FunctionsHost, not under the reflection runner): one request log line (method, path without the query, which
-/// may carry <c>?code=</c>, function, status, duration), and an exception that escapes a function or its binding
-/// becomes the same logged, revealing-nothing problem+json 500 that <see cref="HttpApi"/> gives. HttpApi keeps its own
-/// handling until every runner executes the worker pipeline (issue 15).
+/// The worker's step around every HTTP function (registered in Program.cs after the ASP.NET Core integration, so it
+/// runs in Azure and under tools/FunctionsHost): <see cref="HttpFunctionPipeline"/> links the function's token to the
+/// client's connection, turns whatever the function throws into problem+json and writes the request log line. The
+/// answer is left as the invocation result, which the ASP.NET Core integration writes to the response after this step.
+/// Queue and timer functions pass straight through.
 /// </summary>
 public sealed class HttpPipelineMiddleware(ILogger<HttpPipelineMiddleware> logger) : IFunctionsWorkerMiddleware
 {
@@ -28,24 +25,13 @@ public sealed class HttpPipelineMiddleware(ILogger<HttpPipelineMiddleware> logge
             return;
         }
 
-        var started = Stopwatch.GetTimestamp();
-        try
+        var result = await HttpFunctionPipeline.RunAsync(http, context.FunctionDefinition.Name, context.CancellationToken, async token =>
         {
-            await next(context);
-        }
-        catch (Exception exception) when (!http.RequestAborted.IsCancellationRequested)
-        {
-            logger.LogError(exception, "Unhandled error in function {Function} ({Method} {Path})", context.FunctionDefinition.Name, http.Request.Method, http.Request.Path.Value);
-            context.GetInvocationResult().Value = ApiResult.Problem(http, StatusCodes.Status500InternalServerError, ApiErrors.InternalError, "An unexpected error occurred.", null);
-        }
-
-        var status = context.GetInvocationResult().Value switch
-        {
-            ApiResult result => result.Status,
-            IStatusCodeActionResult result => result.StatusCode,
-            _ => null,
-        };
-        logger.LogInformation("HTTP {Method} {Path} ran function {Function}: {Status} in {ElapsedMilliseconds:0.0} ms",
-            http.Request.Method, http.Request.Path.Value, context.FunctionDefinition.Name, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            // The worker binds a CancellationToken parameter to the context's token, which the host cancels only when it
+            // stops; the function is handed a context whose token also ends when the client hangs up.
+            await next(new CancellationScopedFunctionContext(context, token));
+            return context.GetInvocationResult().Value;
+        }, logger);
+        context.GetInvocationResult().Value = result;
     }
 }

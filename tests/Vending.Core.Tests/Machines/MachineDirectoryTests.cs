@@ -131,7 +131,7 @@ public class MachineDirectoryTests(AzuriteFixture azurite)
         var refused = await Assert.ThrowsAsync<SaleException>(() =>
             Directory().ProvisionAsync(new ProvisionMachineRequest(id, "n", "l", merchant, currency, CaptureMode.OnDelivery, qr), default));
 
-        Assert.Equal((400, code, field), (refused.Status, refused.Code, refused.Field));
+        Assert.Equal((RefusalKind.Invalid, code, field), (refused.Kind, refused.Code, refused.Field));
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public class MachineDirectoryTests(AzuriteFixture azurite)
 
         var refused = await Assert.ThrowsAsync<SaleException>(() => directory.ProvisionAsync(request, default));
 
-        Assert.Equal((409, "machine_exists"), (refused.Status, refused.Code));
+        Assert.Equal((RefusalKind.Conflict, "machine_exists"), (refused.Kind, refused.Code));
     }
 
     [Fact]

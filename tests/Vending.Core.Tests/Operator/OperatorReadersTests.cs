@@ -85,7 +85,7 @@ public sealed class OperatorReadersTests
     {
         var problem = Assert.Throws<SaleException>(() => RequestReaders.ReadMachineId(machineId));
 
-        Assert.Equal((404, "machine_not_found"), (problem.Status, problem.Code));
+        Assert.Equal((RefusalKind.NotFound, "machine_not_found"), (problem.Kind, problem.Code));
     }
 
     [Theory]

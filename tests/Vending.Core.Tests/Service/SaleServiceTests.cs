@@ -98,7 +98,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
         var first = await _core.Service.CreateAsync(machine, CoreHarness.Request("s-1"), default);
 
         var refused = await Assert.ThrowsAsync<SaleException>(() => _core.Service.CreateAsync(machine, CoreHarness.Request("s-2"), default));
-        Assert.Equal((409, "open_sale_exists"), (refused.Status, refused.Code));
+        Assert.Equal((RefusalKind.Conflict, "open_sale_exists"), (refused.Kind, refused.Code));
 
         await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(first.Sale.Reference, "ABORTED"), default);
         var second = await _core.Service.CreateAsync(machine, CoreHarness.Request("s-2"), default);
@@ -114,7 +114,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
 
         // Authorized: the machine still has to dispense and report, so it may not start another sale.
         var refused = await Assert.ThrowsAsync<SaleException>(() => _core.Service.CreateAsync(machine, CoreHarness.Request("s-2"), default));
-        Assert.Equal((409, "open_sale_exists"), (refused.Status, refused.Code));
+        Assert.Equal((RefusalKind.Conflict, "open_sale_exists"), (refused.Kind, refused.Code));
 
         var vend = await _core.Service.ReportVendAsync(machine.MachineId, first.Sale.Reference, new VendReport(VendOutcome.Delivered, null), default);
         Assert.Equal(SaleState.Settling, vend.State);
@@ -152,7 +152,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
 
         var refused = await Assert.ThrowsAsync<SaleException>(() => _core.Service.CreateAsync(machine, request, default));
 
-        Assert.Equal((400, code, field), (refused.Status, refused.Code, refused.Field));
+        Assert.Equal((RefusalKind.Invalid, code, field), (refused.Kind, refused.Code, refused.Field));
         _core.Vipps.VerifyNoOtherCalls();
         // Nothing claimed: a valid create with the same id is a new sale.
         Assert.True((await _core.Service.CreateAsync(machine, CoreHarness.Request("ok-1"), default)).Created);
@@ -187,7 +187,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
         var unavailable = await Assert.ThrowsAsync<SaleException>(() => _core.Service.CreateAsync(machine, CoreHarness.Request("s-1"), default));
         var retry = await _core.Service.CreateAsync(machine, CoreHarness.Request("s-1"), default);
 
-        Assert.Equal((503, "vipps_unavailable"), (unavailable.Status, unavailable.Code));
+        Assert.Equal((RefusalKind.ProviderUnavailable, "vipps_unavailable"), (unavailable.Kind, unavailable.Code));
         Assert.Equal(SaleState.Created, retry.Sale.State);
         Assert.NotNull(retry.Sale.Qr);
         Assert.Equal(2, keys.Count);
@@ -225,7 +225,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
         Assert.Null(await _core.Service.GetAsync(other.MachineId, sale.Reference, default));
         Assert.Null(await _core.Service.WaitForChangeAsync(other.MachineId, sale.Reference, SaleState.Created, TimeSpan.FromSeconds(5), default));
         var refused = await Assert.ThrowsAsync<SaleException>(() => _core.Service.CancelAsync(other.MachineId, sale.Reference, default));
-        Assert.Equal((404, "sale_not_found"), (refused.Status, refused.Code));
+        Assert.Equal((RefusalKind.NotFound, "sale_not_found"), (refused.Kind, refused.Code));
         Assert.Equal(SaleState.Created, (await _core.SaleAsync(sale.Reference)).State);
     }
 
@@ -289,7 +289,7 @@ public class SaleServiceTests(AzuriteFixture azurite)
         var refused = await Assert.ThrowsAsync<SaleException>(() =>
             _core.Service.ReportVendAsync(machine.MachineId, sale.Reference, new VendReport(VendOutcome.Delivered, null), default));
 
-        Assert.Equal((409, "sale_not_authorized"), (refused.Status, refused.Code));
+        Assert.Equal((RefusalKind.Conflict, "sale_not_authorized"), (refused.Kind, refused.Code));
         Assert.Empty(_core.Queue.Sent);
     }
 

@@ -35,7 +35,7 @@ public class MachineSaleIndexTests(AzuriteFixture azurite)
 
         var refused = await Assert.ThrowsAsync<SaleException>(() => index.ClaimAsync(machine, "s2", "ref-2", AlwaysOpen, default));
 
-        Assert.Equal((409, "open_sale_exists"), (refused.Status, refused.Code));
+        Assert.Equal((RefusalKind.Conflict, "open_sale_exists"), (refused.Kind, refused.Code));
         Assert.Null(await index.FindAsync(machine, "s2", default));
     }
 

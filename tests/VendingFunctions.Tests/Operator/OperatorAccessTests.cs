@@ -261,11 +261,14 @@ public sealed class OperatorAccessTests
         var request = TestHttp.Request(route.Method.ToUpperInvariant(), path + query, body, apiKey: null);
         credentials(request);
 
-        var arguments = route.Invoke.GetParameters().Select(p => p.ParameterType == typeof(HttpRequest) ? request
-            : p.ParameterType == typeof(CancellationToken) ? CancellationToken.None
-            : (object?)(p.Name == "machineId" ? "machine-1" : p.Name == "reference" ? "sale-0001-abcd" : null)).ToArray();
-        var invoked = route.Invoke.Invoke(instance, arguments)!;
-        var result = invoked is Task<IActionResult> task ? await task : (IActionResult)invoked;
-        return (await TestHttp.Execute(request, result), audit);
+        var response = await TestHttp.Run(request, async token =>
+        {
+            var arguments = route.Invoke.GetParameters().Select(p => p.ParameterType == typeof(HttpRequest) ? request
+                : p.ParameterType == typeof(CancellationToken) ? token
+                : (object?)(p.Name == "machineId" ? "machine-1" : p.Name == "reference" ? "sale-0001-abcd" : null)).ToArray();
+            var invoked = route.Invoke.Invoke(instance, BindingFlags.DoNotWrapExceptions, binder: null, arguments, culture: null)!;
+            return invoked is Task<IActionResult> task ? await task : (IActionResult)invoked;
+        });
+        return (response, audit);
     }
 }

@@ -28,7 +28,7 @@ public sealed class OperatorFunctionsTests
             .ReturnsAsync(Fakes.Sale(state: SaleState.Settling));
         var request = TestHttp.Request("POST", "/api/operator/sales/sale-0001-abcd/refunds", """{"amount":1000,"requestId":"r-1"}""", apiKey: null);
 
-        var response = await TestHttp.Execute(request, await Sales().Refund(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Sales().Refund(request, "sale-0001-abcd", token));
 
         Assert.Equal(202, response.Status);
         Assert.Equal("Settling", response.Json.GetProperty("state").GetString());
@@ -38,10 +38,10 @@ public sealed class OperatorFunctionsTests
     public async Task A_refused_refund_keeps_the_services_code_and_field()
     {
         _sales.Setup(s => s.RefundAsync("sale-0001-abcd", 3000, "r-1", It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new SaleException(400, "refund_exceeds_captured", "At most 2500 can be refunded.", "amount"));
+            .ThrowsAsync(new SaleException(RefusalKind.Invalid, "refund_exceeds_captured", "At most 2500 can be refunded.", "amount"));
         var request = TestHttp.Request("POST", "/api/operator/sales/sale-0001-abcd/refunds", """{"amount":3000,"requestId":"r-1"}""", apiKey: null);
 
-        var response = await TestHttp.Execute(request, await Sales().Refund(request, "sale-0001-abcd", CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Sales().Refund(request, "sale-0001-abcd", token));
 
         response.AssertProblem(400, "refund_exceeds_captured", "amount");
     }
@@ -55,7 +55,7 @@ public sealed class OperatorFunctionsTests
     {
         var request = TestHttp.Request("POST", $"/api/operator/sales/{reference}/refunds", body, apiKey: null);
 
-        var response = await TestHttp.Execute(request, await Sales().Refund(request, reference, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Sales().Refund(request, reference, token));
 
         response.AssertProblem(status, code, field);
         _sales.VerifyNoOtherCalls();
@@ -69,8 +69,8 @@ public sealed class OperatorFunctionsTests
         var retry = TestHttp.Request("POST", "/api/operator/sales/sale-0001-abcd/retry", """{"requestId":"op-1"}""", apiKey: null);
         var release = TestHttp.Request("POST", "/api/operator/sales/sale-0001-abcd/release", """{"requestId":"op-2"}""", apiKey: null);
 
-        var retried = await TestHttp.Execute(retry, await Sales().Retry(retry, "sale-0001-abcd", CancellationToken.None));
-        var released = await TestHttp.Execute(release, await Sales().Release(release, "sale-0001-abcd", CancellationToken.None));
+        var retried = await TestHttp.Run(retry, token => Sales().Retry(retry, "sale-0001-abcd", token));
+        var released = await TestHttp.Run(release, token => Sales().Release(release, "sale-0001-abcd", token));
 
         Assert.Equal((202, 202), (retried.Status, released.Status));
         Assert.Equal("Settling", released.Json.GetProperty("state").GetString());
@@ -80,14 +80,14 @@ public sealed class OperatorFunctionsTests
     public async Task A_refused_retry_or_release_keeps_the_services_code()
     {
         _sales.Setup(s => s.RetryAsync("sale-0001-abcd", "op-1", It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new SaleException(409, "nothing_to_retry", "No failed operation."));
+            .ThrowsAsync(new SaleException(RefusalKind.Conflict, "nothing_to_retry", "No failed operation."));
         _sales.Setup(s => s.ReleaseAsync("sale-0001-abcd", "op-1", It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new SaleException(409, "nothing_reserved", "Nothing reserved."));
+            .ThrowsAsync(new SaleException(RefusalKind.Conflict, "nothing_reserved", "Nothing reserved."));
         var retry = TestHttp.Request("POST", "/api/operator/sales/sale-0001-abcd/retry", """{"requestId":"op-1"}""", apiKey: null);
         var release = TestHttp.Request("POST", "/api/operator/sales/sale-0001-abcd/release", """{"requestId":"op-1"}""", apiKey: null);
 
-        (await TestHttp.Execute(retry, await Sales().Retry(retry, "sale-0001-abcd", CancellationToken.None))).AssertProblem(409, "nothing_to_retry", null);
-        (await TestHttp.Execute(release, await Sales().Release(release, "sale-0001-abcd", CancellationToken.None))).AssertProblem(409, "nothing_reserved", null);
+        (await TestHttp.Run(retry, token => Sales().Retry(retry, "sale-0001-abcd", token))).AssertProblem(409, "nothing_to_retry", null);
+        (await TestHttp.Run(release, token => Sales().Release(release, "sale-0001-abcd", token))).AssertProblem(409, "nothing_reserved", null);
     }
 
     [Theory]
@@ -101,8 +101,8 @@ public sealed class OperatorFunctionsTests
         var retry = TestHttp.Request("POST", $"/api/operator/sales/{reference}/retry", body, apiKey: null);
         var release = TestHttp.Request("POST", $"/api/operator/sales/{reference}/release", body, apiKey: null);
 
-        (await TestHttp.Execute(retry, await Sales().Retry(retry, reference, CancellationToken.None))).AssertProblem(status, code, field);
-        (await TestHttp.Execute(release, await Sales().Release(release, reference, CancellationToken.None))).AssertProblem(status, code, field);
+        (await TestHttp.Run(retry, token => Sales().Retry(retry, reference, token))).AssertProblem(status, code, field);
+        (await TestHttp.Run(release, token => Sales().Release(release, reference, token))).AssertProblem(status, code, field);
         _sales.VerifyNoOtherCalls();
     }
 
@@ -116,8 +116,8 @@ public sealed class OperatorFunctionsTests
         var found = TestHttp.Request("GET", "/api/operator/sales/sale-0001-abcd", apiKey: null);
         var missing = TestHttp.Request("GET", "/api/operator/sales/sale-9999-abcd", apiKey: null);
 
-        var shown = await TestHttp.Execute(found, await Sales().Get(found, "sale-0001-abcd", CancellationToken.None));
-        var notFound = await TestHttp.Execute(missing, await Sales().Get(missing, "sale-9999-abcd", CancellationToken.None));
+        var shown = await TestHttp.Run(found, token => Sales().Get(found, "sale-0001-abcd", token));
+        var notFound = await TestHttp.Run(missing, token => Sales().Get(missing, "sale-9999-abcd", token));
 
         Assert.Equal(200, shown.Status);
         Assert.Equal("sale-0001-abcd", shown.Json.GetProperty("sale").GetProperty("reference").GetString());
@@ -132,7 +132,7 @@ public sealed class OperatorFunctionsTests
             .ReturnsAsync(new SalePage([Fakes.Sale()], "dC0w"));
         var request = TestHttp.Request("GET", "/api/operator/sales?machineId=lobby-1&pageSize=2", apiKey: null);
 
-        var response = await TestHttp.Execute(request, await Sales().List(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => Sales().List(request, token));
 
         Assert.Equal(200, response.Status);
         Assert.Equal("dC0w", response.Json.GetProperty("continuationToken").GetString());
@@ -147,8 +147,8 @@ public sealed class OperatorFunctionsTests
         var request = TestHttp.Request("POST", "/api/operator/machines/lobby-1/rotate", apiKey: null);
         var bad = TestHttp.Request("POST", "/api/operator/machines/Lobby!/rotate", apiKey: null);
 
-        var rotated = await TestHttp.Execute(request, await Machines().Rotate(request, "lobby-1", CancellationToken.None));
-        var refused = await TestHttp.Execute(bad, await Machines().Rotate(bad, "Lobby!", CancellationToken.None));
+        var rotated = await TestHttp.Run(request, token => Machines().Rotate(request, "lobby-1", token));
+        var refused = await TestHttp.Run(bad, token => Machines().Rotate(bad, "Lobby!", token));
 
         Assert.Equal(200, rotated.Status);
         Assert.Equal("lobby-1.new-secret", rotated.Json.GetProperty("apiKey").GetString());
@@ -165,8 +165,7 @@ public sealed class OperatorFunctionsTests
             .ReturnsAsync(Fakes.Machine("lobby-1") with { Enabled = enabled });
         var request = TestHttp.Request("POST", $"/api/operator/machines/lobby-1/{(enabled ? "enable" : "disable")}", apiKey: null);
 
-        var result = enabled ? await Machines().Enable(request, "lobby-1", CancellationToken.None) : await Machines().Disable(request, "lobby-1", CancellationToken.None);
-        var response = await TestHttp.Execute(request, result);
+        var response = await TestHttp.Run(request, token => enabled ? Machines().Enable(request, "lobby-1", token) : Machines().Disable(request, "lobby-1", token));
 
         Assert.Equal(200, response.Status);
         Assert.Equal(enabled, response.Json.GetProperty("enabled").GetBoolean());
@@ -194,7 +193,7 @@ public sealed class OperatorFunctionsTests
         var function = new MerchantFunctions(Fakes.OperatorApi(_machines.Object), new MerchantCatalog(Options.Create(vipps), store.Object));
         var request = TestHttp.Request("GET", "/api/operator/merchants", apiKey: null);
 
-        var response = await TestHttp.Execute(request, await function.List(request, CancellationToken.None));
+        var response = await TestHttp.Run(request, token => function.List(request, token));
 
         Assert.Equal(200, response.Status);
         var merchants = response.Json.GetProperty("merchants");

@@ -34,8 +34,11 @@ public sealed class OperatorApi(HttpApi api, IOptions<OperatorAccessOptions> opt
     public HttpApi Http => api;
 
     /// <summary>A read: any signed-in role or the key.</summary>
-    public Task<IActionResult> ReadAsync(HttpRequest request, CancellationToken cancellationToken, Func<OperatorPrincipal, CancellationToken, Task<IActionResult>> handle) =>
-        api.RunAsync(request, cancellationToken, async ct => await handle(Authenticate(request), ct).ConfigureAwait(false));
+    public async Task<IActionResult> ReadAsync(HttpRequest request, CancellationToken cancellationToken, Func<OperatorPrincipal, CancellationToken, Task<IActionResult>> handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        return await handle(Authenticate(request), cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>A change: Vending.Operator or the key; recorded in the audit trail whatever its outcome.</summary>
     public async Task<IActionResult> ChangeAsync(
@@ -44,25 +47,30 @@ public sealed class OperatorApi(HttpApi api, IOptions<OperatorAccessOptions> opt
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(handle);
-        OperatorCall? call = null;
-        var result = await api.RunAsync(request, cancellationToken, async ct =>
+        var principal = Authenticate(request);
+        var call = new OperatorCall(principal, subjectKind, subject);
+        IActionResult result;
+        try
         {
-            var principal = Authenticate(request);
-            call = new OperatorCall(principal, subjectKind, subject);
             if (!principal.CanChange)
             {
                 throw new ApiProblemException(StatusCodes.Status403Forbidden, Forbidden,
                     $"{principal.Name} has the role {OperatorPrincipal.ViewerRoleName}, which may look but not change; {OperatorPrincipal.OperatorRoleName} is needed.");
             }
 
-            return await handle(call, ct).ConfigureAwait(false);
-        }).ConfigureAwait(false);
-
-        if (call is not null)
+            result = await handle(call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
         {
-            await RecordAsync(request, action, call, result).ConfigureAwait(false);
+            // Refused or failed: recorded with the status and code the caller is answered (HttpFunctionPipeline makes
+            // that answer around the function), then left to it.
+            var failure = HttpFunctionPipeline.Classify(exception, cancellationToken.IsCancellationRequested);
+            await RecordAsync(request, action, call, failure.Status, failure.Code).ConfigureAwait(false);
+            throw;
         }
 
+        var (status, outcome) = Outcome(result);
+        await RecordAsync(request, action, call, status, outcome).ConfigureAwait(false);
         return result;
     }
 
@@ -88,9 +96,8 @@ public sealed class OperatorApi(HttpApi api, IOptions<OperatorAccessOptions> opt
         throw Unauthorized();
     }
 
-    private async Task RecordAsync(HttpRequest request, string action, OperatorCall call, IActionResult result)
+    private async Task RecordAsync(HttpRequest request, string action, OperatorCall call, int status, string outcome)
     {
-        var (status, outcome) = Outcome(result);
         var entry = new AuditEntry(time.GetUtcNow(), action, call.SubjectKind, call.Subject,
             call.Principal.Kind == OperatorCallerKind.FunctionKey ? "function_key" : "user",
             call.Principal.Name, call.Principal.ObjectId, RequestId(request), status, outcome);

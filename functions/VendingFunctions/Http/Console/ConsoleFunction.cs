@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
 using Microsoft.Azure.Functions.Worker;
 using Vending.Core.Http;
 
@@ -45,9 +46,11 @@ public sealed class ConsoleFunction
         return new ConsoleFile(StatusCodes.Status200OK, Path.Combine(Root, file.Length == 0 ? "index.html" : file), contentType, null);
     }
 
-    /// <summary>Writes itself (no MVC executors needed, in the worker or the runner).</summary>
-    private sealed class ConsoleFile(int status, string? path, string? contentType, string? location) : IActionResult
+    /// <summary>Writes itself (no MVC executors needed, in the worker or the runner); names its status for the request log.</summary>
+    private sealed class ConsoleFile(int status, string? path, string? contentType, string? location) : IActionResult, IStatusCodeActionResult
     {
+        public int? StatusCode => status;
+
         public async Task ExecuteResultAsync(ActionContext context)
         {
             var response = context.HttpContext.Response;

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
 using Microsoft.Azure.Functions.Worker;
 using Vending.Core.Http;
 using Vending.Core.Operator.Access;
@@ -31,8 +32,10 @@ public sealed class FleetFunctions(OperatorApi api, IFleetQueries fleet, TimePro
         });
 
     /// <summary>Writes itself, like <see cref="ApiResult"/>: no MVC executors in the worker or the runner.</summary>
-    private sealed class CsvFile(string content, string fileName) : IActionResult
+    private sealed class CsvFile(string content, string fileName) : IActionResult, IStatusCodeActionResult
     {
+        public int? StatusCode => StatusCodes.Status200OK;
+
         public async Task ExecuteResultAsync(ActionContext context)
         {
             var response = context.HttpContext.Response;

@@ -64,7 +64,7 @@ public sealed class MachineFunctions(OperatorApi api, IMachineDirectory machines
             return ApiResult.Json(StatusCodes.Status200OK, await machines.SetEnabledAsync(id, enabled, ct));
         });
 
-    private static SaleException MachineNotFound() => new(StatusCodes.Status404NotFound, "machine_not_found", "No such machine.");
+    private static SaleException MachineNotFound() => new(RefusalKind.NotFound, "machine_not_found", "No such machine.");
 }
 
 public sealed record MachineList(IReadOnlyList<Machine> Machines);
