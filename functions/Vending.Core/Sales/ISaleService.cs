@@ -31,25 +31,7 @@ public interface ISaleService
     Task<WebhookOutcome> RecordWebhookAsync(string merchantId, Vending.Vipps.EPayment.PaymentEvent paymentEvent, CancellationToken cancellationToken);
 }
 
-public sealed record CreateSaleRequest(
-    string MachineSaleId,
-    string Currency,
-    IReadOnlyList<SaleLineRequest> Lines,
-    QrRequest Qr);
-
-public sealed record SaleLineRequest(string ProductId, string Name, int Quantity, long UnitPrice, int TaxRate);
-
-/// <summary>Format "svg", "png" or "url"; Size in pixels for png (100..2000).</summary>
-public sealed record QrRequest(string Format, int? Size);
-
 public sealed record CreateSaleResult(SaleView Sale, bool Created);
-
-public enum VendOutcome { Delivered, Failed, Partial }
-
-/// <summary>For <see cref="VendOutcome.Partial"/>, <see cref="DeliveredLines"/> says what left the machine.</summary>
-public sealed record VendReport(VendOutcome Outcome, IReadOnlyList<DeliveredLine>? DeliveredLines);
-
-public sealed record DeliveredLine(string ProductId, int Quantity);
 
 public enum WebhookOutcome { Applied, Duplicate, UnknownReference, Ignored }
 
@@ -79,12 +61,3 @@ public sealed record SaleLineView(string ProductId, string Name, int Quantity, l
 /// <summary>The QR for the machine's screen. Format "svg" (Data = SVG text), "png" (Data = base64 PNG) or "url"
 /// (Url = the Vipps QR image, or for TEXT/TARGETURL merchants the target URL itself).</summary>
 public sealed record SaleQr(string Format, string? ContentType, string? Data, string? Url);
-
-/// <summary>A refusal the caller can act on. <see cref="Code"/> is stable (snake_case) and documented in the README;
-/// <see cref="Status"/> is the HTTP status it maps to; <see cref="Field"/> names the request field at fault, if any.</summary>
-public sealed class SaleException(int status, string code, string message, string? field = null) : Exception(message)
-{
-    public int Status { get; } = status;
-    public string Code { get; } = code;
-    public string? Field { get; } = field;
-}
