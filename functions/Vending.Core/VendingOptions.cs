@@ -18,8 +18,12 @@ public sealed class VendingOptions : IValidatableObject
     [Required]
     public Uri PublicBaseUrl { get; set; } = null!;
 
-    /// <summary>The URL the webhook registrations point at (and that the signature covers).</summary>
-    public Uri WebhookUrl => new(PublicBaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + WebhookPath);
+    /// <summary>The URL the webhook registrations point at (and that the signature covers). Null only while
+    /// <see cref="PublicBaseUrl"/> is missing or relative: the options validator reads every property before it reports
+    /// that, so this must not throw.</summary>
+    public Uri WebhookUrl => PublicBaseUrl is { IsAbsoluteUri: true } baseUrl
+        ? new(baseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + WebhookPath)
+        : null!;
 
     /// <summary>Optional: the vault (https URI) where webhook registration keeps the secrets; unset, the table does.
     /// Read when the services are registered (it decides which store is registered).</summary>

@@ -126,6 +126,19 @@ public class CompositionTests
         Assert.Contains("PublicBaseUrl", failure.Message);
     }
 
+    [Theory]
+    [InlineData("/relative")]
+    [InlineData("ftp://vending.example")]
+    public void A_public_base_url_that_is_not_absolute_http_fails_at_start(string url)
+    {
+        var settings = Settings();
+        settings["Vending:PublicBaseUrl"] = url;
+        using var provider = Build(settings);
+
+        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("Vending:PublicBaseUrl must be an absolute http(s) URL", failure.Message);
+    }
+
     [Fact]
     public void Options_have_the_documented_defaults()
     {
