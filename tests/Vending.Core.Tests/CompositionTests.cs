@@ -54,6 +54,9 @@ public class CompositionTests
         // Webhooks verify against the configured secrets and the stored registrations' (once a Replace over a
         // configuration-only provider registered first; now the only registration).
         AssertSingleton<IWebhookSecretProvider, StoredWebhookSecretProvider>(provider);
+        // ... and the same instance the registrar invalidates after storing a secret (its optional constructor
+        // parameter): were the concrete type not registered, it would get null and webhooks would fail on a stale cache.
+        Assert.Same(provider.GetRequiredService<IWebhookSecretProvider>(), provider.GetRequiredService<StoredWebhookSecretProvider>());
         AssertSingleton<WebhookWatchdog, WebhookWatchdog>(provider);
 
         // The HTTP adapters live per invocation, as a function's.

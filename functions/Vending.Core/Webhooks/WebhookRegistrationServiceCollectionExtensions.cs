@@ -34,7 +34,10 @@ internal static class WebhookRegistrationServiceCollectionExtensions
             services.AddSingleton<IWebhookRegistrationStore>(provider => provider.GetRequiredService<TableWebhookRegistrationStore>());
         }
 
-        services.AddSingleton<IWebhookSecretProvider, StoredWebhookSecretProvider>();
+        // One instance under both types: the registrar takes the concrete provider (optionally, for its unit tests) to drop
+        // the cached secrets the moment it stores a new one; unregistered, it would silently get null.
+        services.AddSingleton<StoredWebhookSecretProvider>();
+        services.AddSingleton<IWebhookSecretProvider>(provider => provider.GetRequiredService<StoredWebhookSecretProvider>());
         services.AddSingleton<IWebhookRegistrar, WebhookRegistrar>();
 
         services.AddOptions<WebhookWatchdogOptions>().Bind(configuration.GetSection(WebhookWatchdogOptions.SectionName));
