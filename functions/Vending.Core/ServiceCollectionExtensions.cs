@@ -3,81 +3,40 @@ using Azure.Storage.Queues;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Vending.Core.Commands;
-using Vending.Core.Events;
 using Vending.Core.Machines;
 using Vending.Core.Qr;
 using Vending.Core.Reconciliation;
 using Vending.Core.Sales;
 using Vending.Core.Storage;
-using Vending.Vipps;
 
 namespace Vending.Core;
 
-public static class ServiceCollectionExtensions
+/// <summary>The core's parts of <see cref="VendingFunctionApp.AddVendingFunctionApp"/>: options, storage, sales.</summary>
+internal static class ServiceCollectionExtensions
 {
-    /// <summary>The storage account setting: a connection string, or a section (identity-based, as in Azure).</summary>
-    public const string StorageSetting = "VendingStorage";
-
-    /// <summary>The one composition root: used by the Function App, the local runner and the tests.
-    /// Binds and validates options at start (ValidateOnStart); makes no network call.</summary>
-    public static IServiceCollection AddVending(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>The section <c>Vending</c>, bound to its one class and validated at start (ValidateOnStart).</summary>
+    internal static IServiceCollection AddVendingOptions(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-
-        services.AddVippsClient(configuration);
         services.AddOptions<VendingOptions>()
             .Bind(configuration.GetSection(VendingOptions.SectionName))
             .ValidateDataAnnotations()
-            .Validate(options => options.SeedMachines.All(seed => seed.ApiKey.StartsWith(seed.MachineId + ".", StringComparison.Ordinal)),
-                "Vending:SeedMachines: each ApiKey must be \"{MachineId}.{secret}\".")
             .ValidateOnStart();
-
-        services.TryAddSingleton(TimeProvider.System);
-        AddStorageClients(services, configuration);
-
-        services.TryAddSingleton<VendingTables>();
-        services.TryAddSingleton<ISaleStore, SaleStore>();
-        services.TryAddSingleton<IMachineSaleIndex, MachineSaleIndex>();
-        services.TryAddSingleton<IOpenSaleList, OpenSaleList>();
-        services.TryAddSingleton<IUnmatchedWebhookLog, UnmatchedWebhookLog>();
-
-        services.TryAddSingleton<MachineSeeder>();
-        services.TryAddSingleton<IMachineSeeder>(provider => provider.GetRequiredService<MachineSeeder>());
-        services.TryAddSingleton<IMachineDirectory, MachineDirectory>();
-
-        services.TryAddSingleton<IQrRenderer, QrRenderer>();
-        services.AddHttpClient(QrImageFetcher.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
-        services.TryAddSingleton<IQrImageFetcher, QrImageFetcher>();
-
-        services.TryAddSingleton<ISaleCommandQueue, SaleCommandQueue>();
-        services.TryAddSingleton<SaleChangeNotifier>();
-        services.TryAddSingleton<SaleRecorder>();
-        services.TryAddSingleton<SaleViews>();
-        services.TryAddSingleton<VippsEventIngest>();
-        services.TryAddSingleton<SaleService>();
-        services.TryAddSingleton<ISaleService>(provider => provider.GetRequiredService<SaleService>());
-        services.TryAddSingleton<ISaleOperatorService>(provider => provider.GetRequiredService<SaleService>());
-        services.TryAddSingleton<ISaleCommandProcessor, SaleCommandProcessor>();
-        services.TryAddSingleton<IReconciler, Reconciler>();
-
-        services.AddPaymentEvents(configuration);
         return services;
     }
 
     /// <summary>
-    /// <c>VendingStorage</c> as a connection string (Azurite, local runs), or as a section with
-    /// <c>tableServiceUri</c> / <c>queueServiceUri</c> plus <c>credential</c> / <c>clientId</c> (managed identity in Azure,
-    /// the same shape the Functions host reads for the queue trigger's connection). Clients connect lazily.
+    /// The storage clients and the tables over them. <c>VendingStorage</c> as a connection string (Azurite, local runs),
+    /// or as a section with <c>tableServiceUri</c> / <c>queueServiceUri</c> plus <c>credential</c> / <c>clientId</c>
+    /// (managed identity in Azure, the same shape the Functions host reads for the queue trigger's connection).
+    /// Clients connect lazily: nothing here touches the network.
     /// </summary>
-    private static void AddStorageClients(IServiceCollection services, IConfiguration configuration)
+    internal static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        var connectionString = configuration[StorageSetting];
-        var section = configuration.GetSection(StorageSetting);
+        var connectionString = configuration[VendingFunctionApp.StorageSetting];
+        var section = configuration.GetSection(VendingFunctionApp.StorageSetting);
         services.AddAzureClientsCore();
-        services.TryAddSingleton(provider =>
+        services.AddSingleton(provider =>
         {
             if (!string.IsNullOrWhiteSpace(connectionString))
             {
@@ -87,7 +46,7 @@ public static class ServiceCollectionExtensions
             var credential = provider.GetRequiredService<AzureComponentFactory>().CreateTokenCredential(section);
             return new TableServiceClient(RequiredUri(section, "tableServiceUri"), credential);
         });
-        services.TryAddSingleton(provider =>
+        services.AddSingleton(provider =>
         {
             // Base64: what the Functions queue trigger reads (plain text would land in the poison queue unread).
             var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
@@ -99,10 +58,42 @@ public static class ServiceCollectionExtensions
             var credential = provider.GetRequiredService<AzureComponentFactory>().CreateTokenCredential(section);
             return new QueueServiceClient(RequiredUri(section, "queueServiceUri"), credential, queueOptions);
         });
+
+        services.AddSingleton<VendingTables>();
+        services.AddSingleton<ISaleStore, SaleStore>();
+        services.AddSingleton<IMachineSaleIndex, MachineSaleIndex>();
+        services.AddSingleton<IOpenSaleList, OpenSaleList>();
+        services.AddSingleton<IUnmatchedWebhookLog, UnmatchedWebhookLog>();
+        return services;
+    }
+
+    /// <summary>Machines, QR, the sale service and its helpers, the command queue and processor, the reconciler. One
+    /// instance each per app: the in-process change notifier and the caches only work if every caller shares them.</summary>
+    internal static IServiceCollection AddSales(this IServiceCollection services)
+    {
+        services.AddSingleton<MachineSeeder>();
+        services.AddSingleton<IMachineSeeder>(provider => provider.GetRequiredService<MachineSeeder>());
+        services.AddSingleton<IMachineDirectory, MachineDirectory>();
+
+        services.AddSingleton<IQrRenderer, QrRenderer>();
+        services.AddHttpClient(QrImageFetcher.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
+        services.AddSingleton<IQrImageFetcher, QrImageFetcher>();
+
+        services.AddSingleton<ISaleCommandQueue, SaleCommandQueue>();
+        services.AddSingleton<SaleChangeNotifier>();
+        services.AddSingleton<SaleRecorder>();
+        services.AddSingleton<SaleViews>();
+        services.AddSingleton<VippsEventIngest>();
+        services.AddSingleton<SaleService>();
+        services.AddSingleton<ISaleService>(provider => provider.GetRequiredService<SaleService>());
+        services.AddSingleton<ISaleOperatorService>(provider => provider.GetRequiredService<SaleService>());
+        services.AddSingleton<ISaleCommandProcessor, SaleCommandProcessor>();
+        services.AddSingleton<IReconciler, Reconciler>();
+        return services;
     }
 
     private static Uri RequiredUri(IConfiguration section, string key) =>
         Uri.TryCreate(section[key], UriKind.Absolute, out var uri)
             ? uri
-            : throw new InvalidOperationException($"Set {StorageSetting} (a connection string) or {StorageSetting}__{key} (identity-based).");
+            : throw new InvalidOperationException($"Set {VendingFunctionApp.StorageSetting} (a connection string) or {VendingFunctionApp.StorageSetting}__{key} (identity-based).");
 }

@@ -3,24 +3,43 @@ using Vending.Core.Machines;
 
 namespace Vending.Core;
 
-/// <summary>Bound from the configuration section <c>Vending</c> (docs/ARCHITECTURE.md) and validated at start.</summary>
-public sealed class VendingOptions
+/// <summary>Bound from the configuration section <c>Vending</c> (docs/ARCHITECTURE.md) and validated at start: the one
+/// class for that section, so every key of it is documented and validated here. (<c>Vending:Operator</c> is its own
+/// section, <see cref="Operator.Access.OperatorAccessOptions"/>.)</summary>
+public sealed class VendingOptions : IValidatableObject
 {
     public const string SectionName = "Vending";
 
-    /// <summary>Our public base URL; the webhook URL is {PublicBaseUrl}/api/webhooks/vipps.</summary>
+    /// <summary>The path Vipps posts webhooks to, below <see cref="PublicBaseUrl"/>.</summary>
+    public const string WebhookPath = "/api/webhooks/vipps";
+
+    /// <summary>Our public base URL. The webhook signature covers the registered URL's path and host, so this must be
+    /// exactly what the webhook registration used.</summary>
     [Required]
     public Uri PublicBaseUrl { get; set; } = null!;
+
+    /// <summary>The URL the webhook registrations point at (and that the signature covers). Null only while
+    /// <see cref="PublicBaseUrl"/> is missing or relative: the options validator reads every property before it reports
+    /// that, so this must not throw.</summary>
+    public Uri WebhookUrl => PublicBaseUrl is { IsAbsoluteUri: true } baseUrl
+        ? new(baseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + WebhookPath)
+        : null!;
+
+    /// <summary>Optional: the vault (https URI) where webhook registration keeps the secrets; unset, the table does.
+    /// Read when the services are registered (it decides which store is registered).</summary>
+    public string? KeyVaultUri { get; set; }
 
     /// <summary>Authorized with no vend report for this long: the reconciler releases the reservation.</summary>
     [Range(10, 86400)]
     public int VendReportDeadlineSeconds { get; set; } = 120;
 
+    /// <summary>Accepted distance between <c>x-ms-date</c> and our clock: bounds replay of a captured webhook.</summary>
     [Range(1, 3600)]
     public int WebhookClockSkewSeconds { get; set; } = 300;
 
-    [Range(1024, 1048576)]
-    public int MaxRequestBodyBytes { get; set; } = 16384;
+    /// <summary>Request bodies above this are refused before any parsing.</summary>
+    [Range(1024, 1_048_576)]
+    public int MaxRequestBodyBytes { get; set; } = 16_384;
 
     /// <summary>After a key rotation the previous key keeps working this long.</summary>
     [Range(0, 2592000)]
@@ -55,6 +74,19 @@ public sealed class VendingOptions
     public int ReconcileParallelism { get; set; } = 8;
 
     public List<SeedMachineOptions> SeedMachines { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (PublicBaseUrl is { IsAbsoluteUri: false } || PublicBaseUrl is { Scheme: not ("http" or "https") })
+        {
+            yield return new ValidationResult("Vending:PublicBaseUrl must be an absolute http(s) URL.", [nameof(PublicBaseUrl)]);
+        }
+
+        if (SeedMachines.Any(seed => !seed.ApiKey.StartsWith(seed.MachineId + ".", StringComparison.Ordinal)))
+        {
+            yield return new ValidationResult("Vending:SeedMachines: each ApiKey must be \"{MachineId}.{secret}\".", [nameof(SeedMachines)]);
+        }
+    }
 }
 
 /// <summary>A machine written at first use, with a known key (local runs and demos only; never in production settings).</summary>

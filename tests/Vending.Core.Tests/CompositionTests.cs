@@ -3,12 +3,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vending.Core.Commands;
+using Vending.Core.Http;
 using Vending.Core.Machines;
+using Vending.Core.Operator.Access;
 using Vending.Core.Reconciliation;
 using Vending.Core.Sales;
+using Vending.Core.Webhooks;
 
 namespace Vending.Core.Tests;
 
+/// <summary>The composition root, <see cref="VendingFunctionApp.AddVendingFunctionApp"/>, as the Function App and the
+/// runner call it (the worker host itself is built in tests/Architecture.Tests/WorkerHostTests).</summary>
 public class CompositionTests
 {
     private static Dictionary<string, string?> Settings() => new()
@@ -23,10 +28,12 @@ public class CompositionTests
         ["Vipps:Merchants:vippsno:Currencies:0"] = "NOK",
     };
 
+    private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection().AddLogging().AddVending(configuration);
+        var services = new ServiceCollection().AddLogging().AddVendingFunctionApp(Configuration(settings));
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 
@@ -44,7 +51,64 @@ public class CompositionTests
         AssertSingleton<IMachineSeeder, MachineSeeder>(provider);
         AssertSingleton<ISaleCommandProcessor, SaleCommandProcessor>(provider);
         AssertSingleton<IReconciler, Reconciler>(provider);
+        // Webhooks verify against the configured secrets and the stored registrations' (once a Replace over a
+        // configuration-only provider registered first; now the only registration).
+        AssertSingleton<IWebhookSecretProvider, StoredWebhookSecretProvider>(provider);
+        // ... and the same instance the registrar invalidates after storing a secret (its optional constructor
+        // parameter): were the concrete type not registered, it would get null and webhooks would fail on a stale cache.
+        Assert.Same(provider.GetRequiredService<IWebhookSecretProvider>(), provider.GetRequiredService<StoredWebhookSecretProvider>());
+        AssertSingleton<WebhookWatchdog, WebhookWatchdog>(provider);
+
+        // The HTTP adapters live per invocation, as a function's.
+        using var scope = provider.CreateScope();
+        Assert.NotNull(scope.ServiceProvider.GetRequiredService<HttpApi>());
+        Assert.NotNull(scope.ServiceProvider.GetRequiredService<OperatorApi>());
     }
+
+    /// <summary>Our own services (and the clock), by service type: each registered exactly once, so no registration
+    /// silently shadows or is shadowed by another part's.</summary>
+    [Fact]
+    public void Each_of_our_services_is_registered_once()
+    {
+        var services = new ServiceCollection().AddVendingFunctionApp(Configuration(Settings()));
+
+        var ours = new[] { typeof(VendingFunctionApp).Assembly, typeof(Sale).Assembly, typeof(Vending.Vipps.VippsOptions).Assembly };
+        var repeated = services
+            .Where(d => ours.Contains(d.ServiceType.Assembly) || d.ServiceType == typeof(TimeProvider))
+            .GroupBy(d => d.ServiceType)
+            .Where(g => g.Count() > 1)
+            .Select(g => $"{g.Key.FullName} x{g.Count()}")
+            .ToList();
+
+        Assert.Empty(repeated);
+        Assert.Contains(services, d => d.ServiceType == typeof(ISaleService));
+        Assert.Single(services, d => d.ServiceType == typeof(TimeProvider));
+    }
+
+    /// <summary>The parts neither replace nor test for one another's registrations: in reverse order they register
+    /// exactly the same services, lifetimes and implementations.</summary>
+    [Fact]
+    public void The_parts_register_the_same_services_in_any_order()
+    {
+        var configuration = Configuration(Settings());
+        var inOrder = new ServiceCollection().AddVendingFunctionApp(configuration);
+        var reversed = new ServiceCollection();
+        foreach (var part in VendingFunctionApp.Parts.Reverse())
+        {
+            part(reversed, configuration);
+        }
+
+        Assert.True(VendingFunctionApp.Parts.Count > 5);
+        Assert.Equal(Signatures(inOrder), Signatures(reversed));
+    }
+
+    private static List<string> Signatures(IServiceCollection services) => services
+        .Select(d => $"{d.ServiceType.FullName} {d.Lifetime} {d.ServiceKey} "
+            + (d.IsKeyedService
+                ? d.KeyedImplementationType?.FullName ?? d.KeyedImplementationInstance?.GetType().FullName ?? "factory"
+                : d.ImplementationType?.FullName ?? d.ImplementationInstance?.GetType().FullName ?? "factory"))
+        .Order(StringComparer.Ordinal)
+        .ToList();
 
     private static void AssertSingleton<TService, TImplementation>(ServiceProvider provider)
         where TService : class
@@ -63,6 +127,19 @@ public class CompositionTests
 
         var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains("PublicBaseUrl", failure.Message);
+    }
+
+    [Theory]
+    [InlineData("/relative")]
+    [InlineData("ftp://vending.example")]
+    public void A_public_base_url_that_is_not_absolute_http_fails_at_start(string url)
+    {
+        var settings = Settings();
+        settings["Vending:PublicBaseUrl"] = url;
+        using var provider = Build(settings);
+
+        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("Vending:PublicBaseUrl must be an absolute http(s) URL", failure.Message);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Vending.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
@@ -20,7 +21,7 @@ internal static class Fakes
             [new SaleLineView("cola", "Cola", 1, 2500, 2500, 2500)],
             new SaleQr("svg", "image/svg+xml", "<svg/>", null), Now, Now, Now.AddMinutes(5), null);
 
-    public static HttpApiOptions Options(int maxBodyBytes = 16_384) =>
+    public static VendingOptions Options(int maxBodyBytes = 16_384) =>
         new() { PublicBaseUrl = new Uri("https://vending.example"), MaxRequestBodyBytes = maxBodyBytes, WebhookClockSkewSeconds = 300 };
 
     /// <summary>A directory that knows exactly one key, <see cref="TestHttp.MachineKey"/>.</summary>
@@ -43,7 +44,7 @@ internal static class Fakes
             Microsoft.Extensions.Options.Options.Create(new OperatorAccessOptions { AutomationKey = OperatorKey, TrustPlatformPrincipal = trustPrincipal }),
             audit ?? new InMemoryAuditLog(), time ?? TimeProvider.System, NullLogger<OperatorApi>.Instance);
 
-    public static HttpApi Api(HttpApiOptions? options = null) =>
+    public static HttpApi Api(VendingOptions? options = null) =>
         new(new RequestBodyReader(Microsoft.Extensions.Options.Options.Create(options ?? Options())));
 }
 

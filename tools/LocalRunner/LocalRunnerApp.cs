@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Vending.Core;
 using VendingFunctions;
 
 namespace LocalRunner;
@@ -54,7 +55,7 @@ public sealed class LocalRunnerApp : IAsyncDisposable
     public FunctionCatalog Functions { get; }
 
     /// <summary>The Function App assembly the runner serves.</summary>
-    public static Assembly FunctionAppAssembly => typeof(FunctionAppServices).Assembly;
+    public static Assembly FunctionAppAssembly => typeof(FunctionAppHost).Assembly;
 
     /// <summary>Builds and starts a runner on real Kestrel; returns once it listens.</summary>
     public static async Task<LocalRunnerApp> StartAsync(LocalRunnerStartOptions? options = null, CancellationToken cancellationToken = default)

@@ -23,7 +23,7 @@ public static class OutboxRows
 
     public static string RowKey(long sequence) => $"{RowKeyPrefix}{sequence:D6}";
 
-    public static string EventId(string reference, long sequence) => $"{reference}-{sequence:D6}";
+    public static string EventId(string reference, long sequence) => OutboxEvent.IdFor(reference, sequence);
 
     /// <summary>The pending outbox row for <paramref name="outboxEvent"/> (Sent = false).</summary>
     public static TableEntity ToEntity(OutboxEvent outboxEvent) => new(outboxEvent.Reference, RowKey(outboxEvent.Sequence))

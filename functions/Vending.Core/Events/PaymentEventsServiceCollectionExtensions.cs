@@ -4,31 +4,30 @@ using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Vending.Core.Events;
 
-public static class PaymentEventsServiceCollectionExtensions
+internal static class PaymentEventsServiceCollectionExtensions
 {
     public const string ServiceBusSection = "ServiceBus";
 
     /// <summary>
     /// Registers <see cref="IOutboxDispatcher"/> and the <see cref="IPaymentEventPublisher"/> for this configuration:
     /// Service Bus (managed identity) when <c>ServiceBus:fullyQualifiedNamespace</c> is set, else the local JSON-lines
-    /// file. Needs a <see cref="TableServiceClient"/> registered by the caller (AddVending). Makes no network call:
+    /// file. A part of <see cref="VendingFunctionApp.AddVendingFunctionApp"/> (the storage part registers the
+    /// <see cref="Azure.Data.Tables.TableServiceClient"/> it reads). Makes no network call:
     /// the Service Bus connection opens on the first send.
     /// </summary>
-    public static IServiceCollection AddPaymentEvents(this IServiceCollection services, IConfiguration configuration)
+    internal static IServiceCollection AddPaymentEvents(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<PaymentEventsOptions>()
             .Bind(configuration.GetSection(PaymentEventsOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IOutboxDispatcher, OutboxDispatcher>();
+        services.AddSingleton<IOutboxDispatcher, OutboxDispatcher>();
 
         var serviceBus = configuration.GetSection(ServiceBusSection);
         var fullyQualifiedNamespace = NamespaceHost(serviceBus["fullyQualifiedNamespace"]);
@@ -39,15 +38,15 @@ public static class PaymentEventsServiceCollectionExtensions
                 clients.AddServiceBusClientWithNamespace(fullyQualifiedNamespace);
                 clients.UseCredential(CreateCredential(serviceBus));
             });
-            services.TryAddSingleton(provider => provider.GetRequiredService<ServiceBusClient>()
+            services.AddSingleton(provider => provider.GetRequiredService<ServiceBusClient>()
                 .CreateSender(provider.GetRequiredService<IOptions<PaymentEventsOptions>>().Value.TopicName));
-            services.TryAddSingleton<IPaymentEventPublisher>(provider => new ServiceBusPaymentEventPublisher(
+            services.AddSingleton<IPaymentEventPublisher>(provider => new ServiceBusPaymentEventPublisher(
                 provider.GetRequiredService<ServiceBusSender>(),
                 provider.GetRequiredService<ILogger<ServiceBusPaymentEventPublisher>>()));
         }
         else
         {
-            services.TryAddSingleton<IPaymentEventPublisher>(provider => new LocalFilePaymentEventPublisher(
+            services.AddSingleton<IPaymentEventPublisher>(provider => new LocalFilePaymentEventPublisher(
                 LocalSinkPath(provider),
                 provider.GetRequiredService<ILogger<LocalFilePaymentEventPublisher>>()));
         }

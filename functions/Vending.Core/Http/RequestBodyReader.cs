@@ -8,7 +8,7 @@ namespace Vending.Core.Http;
 /// Reads a request body into memory with the size limit applied before a byte is parsed: a declared
 /// <c>Content-Length</c> above the limit is refused without reading, and a chunked body is cut off one byte past it.
 /// </summary>
-public sealed class RequestBodyReader(IOptions<HttpApiOptions> options)
+public sealed class RequestBodyReader(IOptions<VendingOptions> options)
 {
     private readonly int _maxBytes = options.Value.MaxRequestBodyBytes;
 

@@ -74,7 +74,7 @@ public sealed class SaleEventLogPoller(ISaleStore store, VippsEventIngest ingest
 public sealed class WebhookReceiver(
     RequestBodyReader bodies,
     IWebhookSecretProvider secrets,
-    IOptions<HttpApiOptions> options,
+    IOptions<VendingOptions> options,
     TimeProvider time,
     IStaleWebhookPoller stalePoller,
     ILogger<WebhookReceiver> logger)

@@ -37,7 +37,7 @@ public static class TelemetryServiceCollectionExtensions
         || configuration.GetValue<bool>(ConsoleSetting);
 
     /// <summary>Registers OpenTelemetry with the configured exporters; returns null (and registers nothing) when none is.</summary>
-    public static OpenTelemetryBuilder? AddVendingTelemetry(this IServiceCollection services, IConfiguration configuration)
+    internal static OpenTelemetryBuilder? AddVendingTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);

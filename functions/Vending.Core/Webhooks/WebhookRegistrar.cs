@@ -32,7 +32,7 @@ public sealed class WebhookRegistrar(
     IVippsWebhooksClient webhooks,
     IWebhookRegistrationStore store,
     IOptions<VippsOptions> vipps,
-    IOptions<HttpApiOptions> http,
+    IOptions<VendingOptions> http,
     TimeProvider time,
     ILogger<WebhookRegistrar> logger,
     StoredWebhookSecretProvider? secretCache = null) : IWebhookRegistrar

@@ -2,47 +2,46 @@ using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Vending.Core.Http;
-using Vending.Core.Operator;
-using Vending.Core.Operator.Access;
 
 namespace Vending.Core.Webhooks;
 
-public static class WebhookRegistrationServiceCollectionExtensions
+internal static class WebhookRegistrationServiceCollectionExtensions
 {
+    private static readonly string KeyVaultUriSetting = $"{VendingOptions.SectionName}:{nameof(VendingOptions.KeyVaultUri)}";
+
     /// <summary>
-    /// The operator side: webhook registration (with its stored secrets verifying webhooks, configuration first),
-    /// sale queries over the indexes and the merchant list. Call after <c>AddVending</c>; it replaces the HTTP layer's
-    /// configuration-only <see cref="IWebhookSecretProvider"/>.
+    /// Webhook registration and its secrets: the store (Key Vault when <c>Vending:KeyVaultUri</c> is set, else the
+    /// table), the secrets webhooks are verified against (configured first, then stored), the registrar and its
+    /// watchdog. A part of <see cref="VendingFunctionApp.AddVendingFunctionApp"/>.
     /// </summary>
-    public static IServiceCollection AddVendingOperator(this IServiceCollection services, IConfiguration configuration)
+    internal static IServiceCollection AddWebhookRegistration(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        services.AddVendingHttpApi(configuration);
-        services.TryAddSingleton<TableWebhookRegistrationStore>();
-        var keyVaultUri = configuration["Vending:KeyVaultUri"];
+        services.AddSingleton<TableWebhookRegistrationStore>();
+        var keyVaultUri = configuration[KeyVaultUriSetting];
         if (!string.IsNullOrWhiteSpace(keyVaultUri))
         {
             var vaultUri = Uri.TryCreate(keyVaultUri, UriKind.Absolute, out var parsed) && parsed.Scheme == "https"
                 ? parsed
                 : throw new InvalidOperationException("Vending:KeyVaultUri must be the vault's https URI, e.g. https://kv-abc.vault.azure.net/.");
-            services.TryAddSingleton<IWebhookRegistrationStore>(provider => new KeyVaultWebhookRegistrationStore(
+            services.AddSingleton<IWebhookRegistrationStore>(provider => new KeyVaultWebhookRegistrationStore(
                 provider.GetRequiredService<TableWebhookRegistrationStore>(),
-                new SecretClient(vaultUri, provider.GetRequiredService<AzureComponentFactory>().CreateTokenCredential(configuration.GetSection("VendingStorage")))));
+                new SecretClient(vaultUri, provider.GetRequiredService<AzureComponentFactory>().CreateTokenCredential(
+                    configuration.GetSection(VendingFunctionApp.StorageSetting)))));
         }
         else
         {
-            services.TryAddSingleton<IWebhookRegistrationStore>(provider => provider.GetRequiredService<TableWebhookRegistrationStore>());
+            services.AddSingleton<IWebhookRegistrationStore>(provider => provider.GetRequiredService<TableWebhookRegistrationStore>());
         }
 
-        services.TryAddSingleton<StoredWebhookSecretProvider>();
-        services.Replace(ServiceDescriptor.Singleton<IWebhookSecretProvider>(provider => provider.GetRequiredService<StoredWebhookSecretProvider>()));
-        services.TryAddSingleton<IWebhookRegistrar, WebhookRegistrar>();
-        services.TryAddSingleton<IOperatorSaleQueries, OperatorSaleQueries>();
-        services.TryAddSingleton<IMerchantCatalog, MerchantCatalog>();
-        services.AddVendingOperatorAccess(configuration);
+        // One instance under both types: the registrar takes the concrete provider (optionally, for its unit tests) to drop
+        // the cached secrets the moment it stores a new one; unregistered, it would silently get null.
+        services.AddSingleton<StoredWebhookSecretProvider>();
+        services.AddSingleton<IWebhookSecretProvider>(provider => provider.GetRequiredService<StoredWebhookSecretProvider>());
+        services.AddSingleton<IWebhookRegistrar, WebhookRegistrar>();
+
+        services.AddOptions<WebhookWatchdogOptions>().Bind(configuration.GetSection(WebhookWatchdogOptions.SectionName));
+        services.AddSingleton<WebhookWatchdog>();
         return services;
     }
 }

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vending.Core.Observability;
@@ -52,18 +49,5 @@ public sealed class WebhookWatchdog(IWebhookRegistrar registrar, IOptions<Webhoo
         var kept = report.Merchants.Count - repaired.Count;
         logger.LogInformation("Webhook watchdog: {Kept} registrations in place, {Repaired} repaired", kept, repaired.Count);
         return new WebhookWatchdogReport(true, repaired, kept);
-    }
-}
-
-public static class WebhookWatchdogServiceCollectionExtensions
-{
-    /// <summary>The watchdog over the operator's registrar (call after <c>AddVendingOperator</c>).</summary>
-    public static IServiceCollection AddWebhookWatchdog(this IServiceCollection services, IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<WebhookWatchdogOptions>().Bind(configuration.GetSection(WebhookWatchdogOptions.SectionName));
-        services.TryAddSingleton<WebhookWatchdog>();
-        return services;
     }
 }

@@ -88,8 +88,10 @@ public class PaymentEventsDependencyInjectionTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddLogging();
-        // AddVending registers the storage clients; these tests stand in for it.
+        // The events part alone (internal, visible to this project): the root's other parts register the storage client
+        // and the clock it uses; these tests stand in for them.
         services.AddSingleton(new TableServiceClient("UseDevelopmentStorage=true"));
+        services.AddSingleton(TimeProvider.System);
         if (contentRoot is not null)
         {
             services.AddSingleton<IHostEnvironment>(new TestHostEnvironment(contentRoot));

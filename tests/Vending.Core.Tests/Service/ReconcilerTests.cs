@@ -192,7 +192,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_capture_at_authorization_sale_without_a_vend_report_is_refunded_once_and_stays_watched_until_then()
     {
-        var machine = CoreHarness.Machine(mode: Vending.Core.Machines.CaptureMode.OnAuthorization);
+        var machine = CoreHarness.Machine(mode: CaptureMode.OnAuthorization);
         var reference = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale.Reference;
         await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "AUTHORIZED"), default);
         await _core.RunCommandsAsync();

@@ -1,20 +1,20 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Vending.Core.Operator.Access;
 
-public static class OperatorAccessServiceCollectionExtensions
+internal static class OperatorAccessServiceCollectionExtensions
 {
-    /// <summary>Sign-in, roles and the audit trail of the operator routes (called by <c>AddVendingOperator</c>).</summary>
-    public static IServiceCollection AddVendingOperatorAccess(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>The operator side: sign-in, roles and the audit trail of the operator routes, the sale and fleet queries
+    /// and the merchant list. A part of <see cref="VendingFunctionApp.AddVendingFunctionApp"/>.</summary>
+    internal static IServiceCollection AddOperator(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<OperatorAccessOptions>().Bind(configuration.GetSection(OperatorAccessOptions.SectionName));
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IOperatorAuditLog, TableOperatorAuditLog>();
-        services.TryAddScoped<OperatorApi>();
-        services.TryAddSingleton<Fleet.IFleetQueries, Fleet.FleetQueries>();
+        services.AddSingleton<IOperatorAuditLog, TableOperatorAuditLog>();
+        services.AddScoped<OperatorApi>();
+        services.AddSingleton<IOperatorSaleQueries, OperatorSaleQueries>();
+        services.AddSingleton<Fleet.IFleetQueries, Fleet.FleetQueries>();
+        services.AddSingleton<IMerchantCatalog, MerchantCatalog>();
         return services;
     }
 }

@@ -1,6 +1,6 @@
-using Vending.Core.Events;
+using Vending.Domain.Events;
 
-namespace Vending.Core.Sales;
+namespace Vending.Domain.Sales;
 
 public enum DecisionKind
 {

@@ -1,4 +1,4 @@
-namespace Vending.Core.Sales;
+namespace Vending.Domain.Sales;
 
 /// <summary>Everything that can happen to a sale. <see cref="SaleTransitions.Decide"/> is total over these.</summary>
 public abstract record SaleEvent;

@@ -1,4 +1,4 @@
-namespace Vending.Core.Events;
+namespace Vending.Domain.Events;
 
 /// <summary>
 /// One outgoing payment event, written as an outbox row (RowKey <c>o-{Sequence:D6}</c> in the sale's partition
@@ -21,7 +21,11 @@ public sealed record OutboxEvent(
     long AuthorizedAmount,
     long CapturedAmount,
     long CancelledAmount,
-    long RefundedAmount);
+    long RefundedAmount)
+{
+    /// <summary>"{Reference}-{Sequence:D6}": the same id however often the row is sent.</summary>
+    public static string IdFor(string reference, long sequence) => $"{reference}-{sequence:D6}";
+}
 
 /// <summary>Event types: "vending.sale.{created|authorized|vend_reported|captured|cancelled|aborted|expired|failed|refunded}.v1".</summary>
 public static class OutboxEventTypes

@@ -1,7 +1,6 @@
-using Vending.Core.Events;
-using Vending.Vipps;
+using Vending.Domain.Events;
 
-namespace Vending.Core.Sales;
+namespace Vending.Domain.Sales;
 
 /// <summary>
 /// The sale's state machine: a PURE, total function (sale, event, now) → decision. No I/O, no clock, no randomness;
@@ -85,7 +84,7 @@ public static partial class SaleTransitions
     }
 
     private static OutboxEvent OutboxEventFor(Sale sale, long sequence, string transition, DateTimeOffset now) => new(
-        EventId: OutboxRows.EventId(sale.Reference, sequence),
+        EventId: OutboxEvent.IdFor(sale.Reference, sequence),
         Type: OutboxEventTypes.For(transition),
         Reference: sale.Reference,
         Sequence: sequence,

@@ -1,6 +1,6 @@
-using Vending.Core.Machines;
+using Vending.Domain.Machines;
 
-namespace Vending.Core.Sales;
+namespace Vending.Domain.Sales;
 
 public static partial class SaleTransitions
 {

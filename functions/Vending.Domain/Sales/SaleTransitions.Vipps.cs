@@ -1,4 +1,4 @@
-namespace Vending.Core.Sales;
+namespace Vending.Domain.Sales;
 
 public static partial class SaleTransitions
 {

@@ -1,4 +1,4 @@
-namespace Vending.Core.Machines;
+namespace Vending.Domain.Machines;
 
 /// <summary>A provisioned vending machine. Its secret is stored only as a hash (see <see cref="IMachineDirectory"/>).
 /// <see cref="KeyRotatedAt"/> is when its current key was issued (provision or the last rotation), so operators see how

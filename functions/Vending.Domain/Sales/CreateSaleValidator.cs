@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
-using Vending.Core.Machines;
+using Vending.Domain.Machines;
 
-namespace Vending.Core.Sales;
+namespace Vending.Domain.Sales;
 
 /// <summary>A create request that passed validation: lines, their checked total, and the QR the machine wants.</summary>
 public sealed record ValidatedSale(IReadOnlyList<SaleLine> Lines, long Amount, QrRequest Qr);

@@ -1,4 +1,4 @@
-namespace Vending.Core.Sales;
+namespace Vending.Domain.Sales;
 
 /// <summary>Retries, "not now" answers, operator actions and late vend reports: what keeps money out of limbo.</summary>
 public static partial class SaleTransitions

@@ -1,4 +1,4 @@
-namespace Vending.Core.Sales;
+namespace Vending.Domain.Sales;
 
 /// <summary>
 /// Our own record of where a sale is. Vipps keeps <c>AUTHORIZED</c> after capture and cancel;

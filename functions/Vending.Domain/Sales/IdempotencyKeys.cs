@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Vending.Vipps;
+namespace Vending.Domain.Sales;
 
 /// <summary>
 /// Stable <c>Idempotency-Key</c> values derived from a sale reference and an operation. A retry of the same

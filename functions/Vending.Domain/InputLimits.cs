@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Vending.Core;
+namespace Vending.Domain;
 
 /// <summary>
 /// The one set of limits on what callers send. The request readers (<c>Http/RequestReaders</c>), the create validator

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Vending.Vipps.Tests;
+namespace Vending.Core.Tests.Sales;
 
 public sealed partial class IdempotencyKeysTests
 {

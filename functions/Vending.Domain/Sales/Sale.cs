@@ -1,6 +1,6 @@
-using Vending.Core.Machines;
+using Vending.Domain.Machines;
 
-namespace Vending.Core.Sales;
+namespace Vending.Domain.Sales;
 
 /// <summary>
 /// The whole of what we know about one sale: the snapshot the pure <see cref="SaleTransitions"/> decide on and the

@@ -1,0 +1,134 @@
+using System.Reflection;
+using NetArchTest.Rules;
+using Vending.Core;
+using VendingFunctions;
+
+namespace Architecture.Tests;
+
+/// <summary>
+/// Who may depend on whom (docs/ARCHITECTURE.md, "Layers"): Vending.Domain on nothing but the BCL; Vending.Vipps on
+/// neither the core nor the domain; the core on the Functions worker and ASP.NET Core MVC only in its HTTP adapters;
+/// Table Storage only in the storage namespaces (and the ones listed below, each with why and until when); no
+/// namespace cycles in the domain. Every rule is also run over deliberate violations (Fixtures/WrongWay.cs) to show it
+/// can fail.
+/// </summary>
+public sealed class LayerTests
+{
+    private static readonly Assembly Domain = typeof(Vending.Domain.Sales.Sale).Assembly;
+    private static readonly Assembly Vipps = typeof(Vending.Vipps.VippsOptions).Assembly;
+    private static readonly Assembly Core = typeof(VendingFunctionApp).Assembly;
+    private static readonly Assembly FunctionApp = typeof(FunctionAppHost).Assembly;
+
+    /// <summary>Core namespaces that still use Azure.Data.Tables outside Vending.Core.Storage. The composition root's
+    /// storage part (Vending.Core) creates the clients. The others keep their own rows today; each entry goes when its
+    /// rows move behind the storage layer (issue 13, item 2: the write path's outbox and machines first).</summary>
+    private static readonly string[] TablesOutsideStorage =
+    [
+        "Vending.Core",            // ServiceCollectionExtensions.AddStorage: creates the TableServiceClient (infrastructure wiring)
+        "Vending.Core.Events",     // OutboxRows / OutboxDispatcher: outbox rows in the sale's partition (the write-path rebuild moves them)
+        "Vending.Core.Machines",   // MachineDirectory / MachineSeeder: the Machines table (with the machine-auth cache work)
+        "Vending.Core.Operator",   // OperatorSaleQueries: reads the sale index tables for operator listings
+        "Vending.Core.Operator.Access", // TableOperatorAuditLog: the operator audit table
+        "Vending.Core.Operator.Fleet",  // FleetQueries: the all-machines day index
+        "Vending.Core.Webhooks",   // TableWebhookRegistrationStore: the WebhookRegistrations table
+    ];
+
+    /// <summary>Core namespaces outside Vending.Core.Http that use ASP.NET Core MVC types: the operator routes' adapter
+    /// (OperatorApi answers IActionResult like HttpApi). It moves under Http when operator error handling goes to the
+    /// worker middleware (issue 13's HTTP work).</summary>
+    private static readonly string[] MvcOutsideHttp = ["Vending.Core.Operator.Access"];
+
+    [Fact]
+    public void The_domain_references_nothing_but_the_base_class_library()
+    {
+        Assert.Empty(NonBclReferences(Domain));
+        Assert.Empty(Failing(Types.InAssembly(Domain).ShouldNot()
+            .HaveDependencyOnAny("Vending.Core", "Vending.Vipps", "VendingFunctions", "Azure", "Microsoft.Extensions", "Microsoft.AspNetCore", "Microsoft.Azure").GetResult()));
+
+        // The same check on this test assembly (xunit, NetArchTest, the app) must and does find references.
+        Assert.Contains("xunit.core", NonBclReferences(typeof(LayerTests).Assembly));
+    }
+
+    [Fact]
+    public void The_vipps_client_depends_on_neither_the_core_nor_the_domain()
+    {
+        var referenced = Vipps.GetReferencedAssemblies().Select(name => name.Name).ToList();
+        Assert.DoesNotContain("Vending.Core", referenced);
+        Assert.DoesNotContain("Vending.Domain", referenced);
+        Assert.Empty(Failing(Types.InAssembly(Vipps).ShouldNot().HaveDependencyOnAny("Vending.Core", "Vending.Domain", "VendingFunctions").GetResult()));
+    }
+
+    [Fact]
+    public void Only_the_http_adapters_of_the_core_use_the_functions_worker_or_mvc()
+    {
+        Assert.DoesNotContain(Core.GetReferencedAssemblies(), name => name.Name!.StartsWith("Microsoft.Azure.Functions.Worker", StringComparison.Ordinal));
+        var outsideHttp = Types.InAssembly(Core).That().DoNotResideInNamespace("Vending.Core.Http");
+        foreach (var allowed in MvcOutsideHttp)
+        {
+            outsideHttp = outsideHttp.And().DoNotResideInNamespace(allowed);
+        }
+
+        Assert.Empty(Failing(outsideHttp.ShouldNot().HaveDependencyOnAny("Microsoft.Azure.Functions", "Microsoft.AspNetCore.Mvc").GetResult()));
+        // The listed exceptions are real (an entry that no longer applies is removed, not kept "just in case").
+        foreach (var allowed in MvcOutsideHttp)
+        {
+            Assert.NotEmpty(Types.InAssembly(Core).That().ResideInNamespaceMatching($"^{Regex(allowed)}$").And().HaveDependencyOn("Microsoft.AspNetCore.Mvc").GetTypes());
+        }
+    }
+
+    [Fact]
+    public void Only_storage_namespaces_use_table_storage()
+    {
+        var tableUsers = Types.InAssembly(Core).That().HaveDependencyOn("Azure.Data.Tables").GetTypes()
+            .Select(type => type.Namespace!).Distinct().Order(StringComparer.Ordinal).ToList();
+        var allowed = TablesOutsideStorage.Append("Vending.Core.Storage").ToHashSet(StringComparer.Ordinal);
+
+        Assert.DoesNotContain(tableUsers, ns => !allowed.Contains(ns));
+        Assert.Contains("Vending.Core.Storage", tableUsers);
+        Assert.DoesNotContain(TablesOutsideStorage, ns => !tableUsers.Contains(ns)); // no stale exception
+        foreach (var assembly in new[] { Domain, Vipps, FunctionApp })
+        {
+            Assert.Empty(Failing(Types.InAssembly(assembly).ShouldNot().HaveDependencyOn("Azure.Data.Tables").GetResult()));
+        }
+    }
+
+    [Fact]
+    public void A_dependency_pointing_the_wrong_way_fails_the_rule()
+    {
+        var result = Types.InAssembly(typeof(LayerTests).Assembly).That().ResideInNamespace("Architecture.Tests.Fixtures.Domain")
+            .ShouldNot().HaveDependencyOnAny("Vending.Core", "Azure", "Microsoft").GetResult();
+
+        Assert.Equal(["Architecture.Tests.Fixtures.Domain.ReachesForStorage"], Failing(result));
+    }
+
+    [Fact]
+    public void The_domain_has_no_namespace_cycles()
+    {
+        var graph = NamespaceGraph.Of(Domain.Location, "Vending.Domain");
+
+        Assert.Null(NamespaceGraph.FindCycle(graph));
+        // The graph is read, not empty: the sales rules use the machine record and the outbox event.
+        Assert.Contains("Vending.Domain.Machines", graph["Vending.Domain.Sales"]);
+        Assert.Contains("Vending.Domain.Events", graph["Vending.Domain.Sales"]);
+    }
+
+    [Fact]
+    public void A_namespace_cycle_is_found()
+    {
+        var graph = NamespaceGraph.Of(typeof(LayerTests).Assembly.Location, "Architecture.Tests.Fixtures.Cycle");
+
+        Assert.Equal("Architecture.Tests.Fixtures.Cycle.First -> Architecture.Tests.Fixtures.Cycle.Second -> Architecture.Tests.Fixtures.Cycle.First",
+            NamespaceGraph.FindCycle(graph));
+    }
+
+    private static List<string> NonBclReferences(Assembly assembly) => assembly.GetReferencedAssemblies()
+        .Select(name => name.Name!)
+        .Where(name => !(name.StartsWith("System", StringComparison.Ordinal) || name is "netstandard" or "mscorlib"))
+        .Order(StringComparer.Ordinal)
+        .ToList();
+
+    private static List<string> Failing(TestResult result) =>
+        result.IsSuccessful ? [] : (result.FailingTypeNames ?? []).Order(StringComparer.Ordinal).ToList();
+
+    private static string Regex(string ns) => ns.Replace(".", "\\.", StringComparison.Ordinal);
+}
