@@ -39,9 +39,10 @@ public static class ServiceCollectionExtensions
         AddStorageClients(services, configuration);
 
         services.TryAddSingleton<VendingTables>();
+        services.TryAddSingleton<SaleRowCache>();
         services.TryAddSingleton<ISaleStore, SaleStore>();
         services.TryAddSingleton<IMachineSaleIndex, MachineSaleIndex>();
-        services.TryAddSingleton<IOpenSaleList, OpenSaleList>();
+        services.TryAddSingleton<IDueSaleIndex, DueSaleIndex>();
         services.TryAddSingleton<IUnmatchedWebhookLog, UnmatchedWebhookLog>();
 
         services.TryAddSingleton<MachineSeeder>();
@@ -55,6 +56,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<ISaleCommandQueue, SaleCommandQueue>();
         services.TryAddSingleton<SaleChangeNotifier>();
         services.TryAddSingleton<SaleRecorder>();
+        services.TryAddSingleton<PaymentCreation>();
         services.TryAddSingleton<SaleViews>();
         services.TryAddSingleton<VippsEventIngest>();
         services.TryAddSingleton<SaleService>();

@@ -20,9 +20,8 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
     private readonly ILogger<OutboxDispatcher> _logger;
     private readonly int _sweepBatchSize;
 
-    // Where the previous sweep stopped in OpenSales, so a batch-bounded sweep still reaches every open sale over a
-    // few runs instead of revisiting the first batch forever. In memory only: after a restart it starts over, which
-    // is harmless.
+    // Where the previous sweep stopped among the due rows, so a batch-bounded sweep still reaches every due sale over
+    // a few runs. In memory only: after a restart it starts over, which is harmless.
     private string _sweepCursor = "";
     private readonly Lock _cursorLock = new();
 
@@ -39,6 +38,28 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         _time = time;
         _logger = logger;
         _sweepBatchSize = options.Value.SweepBatchSize;
+    }
+
+    public async Task<int> PublishAsync(IReadOnlyList<OutboxEvent> events, CancellationToken cancellationToken)
+    {
+        var published = 0;
+        foreach (var outboxEvent in events.OrderBy(e => e.Sequence))
+        {
+            try
+            {
+                await _publisher.PublishAsync(outboxEvent, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                _logger.LogWarning(exception, "Payment event {EventId} of sale {Reference} not published; it and the {Remaining} after it stay pending",
+                    outboxEvent.EventId, outboxEvent.Reference, events.Count - published - 1);
+                return published;
+            }
+
+            published++;
+        }
+
+        return published;
     }
 
     /// <summary>Returns how many events this call published and marked sent.</summary>
@@ -94,8 +115,10 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         return published;
     }
 
-    /// <summary>Dispatches the sales listed in <c>OpenSales</c>, at most <see cref="PaymentEventsOptions.SweepBatchSize"/>
-    /// per call. One sale's failure does not stop the others. Returns how many events were published.</summary>
+    /// <summary>Dispatches the sales whose row in the due index (<c>OpenSales</c>) is due, at most
+    /// <see cref="PaymentEventsOptions.SweepBatchSize"/> per call: a sale whose events were not all published after its
+    /// transition is listed due soon, and an idle sweep is one query. One sale's failure does not stop the others.
+    /// Returns how many events were published.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         string cursor;
@@ -104,15 +127,19 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
             cursor = _sweepCursor;
         }
 
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {OutboxRows.OpenSalesPartition} and RowKey gt {cursor}");
-        var references = new List<string>(_sweepBatchSize);
+        var upper = (_time.GetUtcNow().UtcTicks + 1).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {OutboxRows.OpenSalesPartition} and RowKey gt {cursor} and RowKey lt {upper}");
+        var references = new HashSet<string>(StringComparer.Ordinal);
+        var lastRowKey = "";
+        var rows = 0;
         try
         {
             await foreach (var row in _openSales.QueryAsync<TableEntity>(
-                filter, maxPerPage: _sweepBatchSize, select: ["RowKey"], cancellationToken: cancellationToken))
+                filter, maxPerPage: _sweepBatchSize, select: ["RowKey", "Reference"], cancellationToken: cancellationToken))
             {
-                references.Add(row.RowKey);
-                if (references.Count == _sweepBatchSize)
+                references.Add(row.GetString("Reference") ?? row.RowKey[(row.RowKey.IndexOf('-') + 1)..]);
+                lastRowKey = row.RowKey;
+                if (++rows == _sweepBatchSize)
                 {
                     break;
                 }
@@ -126,8 +153,8 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
 
         lock (_cursorLock)
         {
-            // A short batch reached the end of the list: the next sweep starts from the beginning again.
-            _sweepCursor = references.Count == _sweepBatchSize ? references[^1] : "";
+            // A short batch reached the end of what is due: the next sweep starts from the earliest again.
+            _sweepCursor = rows == _sweepBatchSize ? lastRowKey : "";
         }
 
         var published = 0;
@@ -147,7 +174,7 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         if (published > 0)
         {
             _logger.LogInformation(
-                "Outbox sweep published {Published} payment events over {Sales} open sales", published, references.Count);
+                "Outbox sweep published {Published} payment events over {Sales} due sales", published, references.Count);
         }
 
         return published;

@@ -29,10 +29,14 @@ public static class OutboxEventTypes
     public static string For(string transition) => $"vending.sale.{transition}.v1";
 }
 
-/// <summary>Publishes pending outbox rows. Called after each transition by the command runner / service
-/// (best effort) and by the timer sweep for leftovers.</summary>
+/// <summary>Publishes outbox events: those a transition just committed (from memory, by the recorder), a sale's
+/// pending rows (read from storage), and the leftovers of sales that are due (timer sweep).</summary>
 public interface IOutboxDispatcher
 {
+    /// <summary>Publishes <paramref name="events"/> in order, stopping at the first failure; returns how many went.
+    /// Marks nothing: the caller records them as sent with the sale's next write.</summary>
+    Task<int> PublishAsync(IReadOnlyList<OutboxEvent> events, CancellationToken cancellationToken);
+
     Task<int> DispatchAsync(string reference, CancellationToken cancellationToken);
 
     Task<int> SweepAsync(CancellationToken cancellationToken);
