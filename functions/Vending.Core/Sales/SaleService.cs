@@ -98,7 +98,12 @@ public sealed partial class SaleService(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task poll = Task.CompletedTask;
         var changed = notifier.NextChangeAsync(reference);
-        var sale = await OwnedFreshAsync(machineId, reference, cancellationToken);
+        // A cached row in the state the machine knows saves the first read: a change committed here wakes the wait,
+        // one made elsewhere is seen by the re-read within StorageRecheck. Any other cached state is read, since the
+        // machine may know a newer one than this instance.
+        var sale = maxWait >= StorageRecheck && store.CachedOrNull(reference) is { } known && known.MachineId == machineId && known.State == knownState
+            ? known
+            : await OwnedFreshAsync(machineId, reference, cancellationToken);
         try
         {
             while (true)
