@@ -62,6 +62,22 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         return published;
     }
 
+    public async Task<(IReadOnlyList<long> Published, bool Complete)> PublishPendingAsync(string reference, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reference);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {reference} and RowKey ge {OutboxRows.RowKeyPrefix} and RowKey lt {OutboxRows.RowKeyRangeEnd} and Sent eq {false}");
+        var pending = new List<OutboxEvent>();
+        await foreach (var row in _sales.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            pending.Add(OutboxRows.ToEvent(row));
+        }
+
+        var ordered = pending.OrderBy(e => e.Sequence).ToList();
+        var published = await PublishAsync(ordered, cancellationToken);
+        return (ordered.Take(published).Select(e => e.Sequence).ToList(), published == ordered.Count);
+    }
+
     /// <summary>Returns how many events this call published and marked sent.</summary>
     public async Task<int> DispatchAsync(string reference, CancellationToken cancellationToken)
     {

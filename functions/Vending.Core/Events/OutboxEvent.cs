@@ -39,5 +39,9 @@ public interface IOutboxDispatcher
 
     Task<int> DispatchAsync(string reference, CancellationToken cancellationToken);
 
+    /// <summary>Reads the sale's pending rows and publishes them in order without marking them (the caller marks them
+    /// with its next write). <c>Complete</c>: nothing is left unpublished.</summary>
+    Task<(IReadOnlyList<long> Published, bool Complete)> PublishPendingAsync(string reference, CancellationToken cancellationToken);
+
     Task<int> SweepAsync(CancellationToken cancellationToken);
 }

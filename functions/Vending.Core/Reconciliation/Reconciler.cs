@@ -221,8 +221,15 @@ public sealed class Reconciler(
             return true;
         }
 
-        await _dispatcher.DispatchAsync(sale.Reference, cancellationToken);
-        return !await store.HasUnsentOutboxAsync(sale.Reference, cancellationToken);
+        // Published now and marked with the visit's own write (the close or the move of the due row).
+        var (published, complete) = await _dispatcher.PublishPendingAsync(sale.Reference, cancellationToken);
+        cache.Published(sale.Reference, published);
+        if (complete)
+        {
+            cache.PublishedThroughAll(sale.Reference, sale.OutboxSequence);
+        }
+
+        return complete;
     }
 
     private Sale Current(Sale sale) => store.CachedOrNull(sale.Reference) ?? sale;

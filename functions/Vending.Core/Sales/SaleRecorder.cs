@@ -101,9 +101,26 @@ public sealed class SaleRecorder(
     /// <summary>Puts a new sale's state row and its first due row (the due row first: a sale is never without one).</summary>
     public async Task<StoredSale> InsertAsync(Sale sale, CancellationToken cancellationToken)
     {
-        var dueAt = DueSchedule.AtCreate(sale, options.Value);
-        await due.AddAsync(sale.Reference, dueAt, cancellationToken);
-        return await store.InsertAsync(sale, dueAt, cancellationToken);
+        var dueAt = DueSaleIndex.Normalize(DueSchedule.AtCreate(sale, options.Value));
+        // Side by side (one round trip less on the create's path): a failed due row fails the create, and the
+        // machine's retry (a replay) lists the sale again before answering.
+        var listed = due.AddAsync(sale.Reference, dueAt, cancellationToken);
+        var inserted = store.InsertAsync(sale, dueAt, cancellationToken);
+        await Task.WhenAll(listed, inserted);
+        return await inserted;
+    }
+
+    /// <summary>A replayed create lists the sale again at its due time (idempotent): the first try may have written
+    /// the sale and failed on its due row.</summary>
+    public async Task<Sale?> LoadForReplayAsync(string reference, CancellationToken cancellationToken)
+    {
+        var stored = await store.LoadAsync(reference, cancellationToken);
+        if (stored?.DueAt is { } dueAt)
+        {
+            await due.AddAsync(reference, dueAt, cancellationToken);
+        }
+
+        return stored?.Sale;
     }
 
     public async Task EnqueueAsync(SaleCommand command, TimeSpan delay, CancellationToken cancellationToken)

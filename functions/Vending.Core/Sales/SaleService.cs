@@ -271,7 +271,7 @@ public sealed partial class SaleService(
 
     private async Task<SaleView> ReplayAsync(Machine machine, string reference, CreateSaleRequest request, CancellationToken cancellationToken)
     {
-        var sale = await store.GetAsync(reference, cancellationToken);
+        var sale = await recorder.LoadForReplayAsync(reference, cancellationToken);
         if (sale is null)
         {
             // The first try claimed the id and stopped before writing the sale: finish its work now.

@@ -79,6 +79,18 @@ public sealed class SaleRowCache
         }
     }
 
+    /// <summary>Every outbox event of the sale through <paramref name="through"/> is published (none pending before it).</summary>
+    public void PublishedThroughAll(string reference, long through)
+    {
+        if (_entries.TryGetValue(reference, out var entry))
+        {
+            lock (entry)
+            {
+                entry.PublishedThrough = Math.Max(entry.PublishedThrough, through);
+            }
+        }
+    }
+
     /// <summary>Outbox rows published but not yet marked sent in storage (written with the sale's next batch).</summary>
     public IReadOnlyList<long> UnmarkedSent(string reference)
     {

@@ -229,7 +229,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
         // Publishing fails (the topic is down): the events stay pending in the outbox.
         var outbox = new Mock<Vending.Core.Events.IOutboxDispatcher>();
         outbox.Setup(o => o.PublishAsync(It.IsAny<IReadOnlyList<Vending.Core.Events.OutboxEvent>>(), It.IsAny<CancellationToken>())).ReturnsAsync(0);
-        outbox.Setup(o => o.DispatchAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync(0);
+        outbox.Setup(o => o.PublishPendingAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync(((IReadOnlyList<long>)[], false));
         var core = new CoreHarness(azurite, outbox: outbox.Object);
         var reference = (await core.Service.CreateAsync(CoreHarness.Machine(), CoreHarness.Request(), default)).Sale.Reference;
         await core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "ABORTED"), default);
@@ -237,19 +237,14 @@ public class ReconcilerTests(AzuriteFixture azurite)
         core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
         await core.Reconciler.RunOnceAsync(default);
         Assert.Contains(await core.Due.ListAsync(100_000, null, default), entry => entry.Reference == reference);
+        Assert.True(await core.Store.HasUnsentOutboxAsync(reference, default));
 
-        // The topic is back: the dispatcher publishes and marks the rows.
+        // The topic is back: the pending rows are published; the reconciler's close marks them sent.
         var sales = azurite.Table(Vending.Core.Storage.TableNames.Sales);
-        outbox.Setup(o => o.DispatchAsync(reference, It.IsAny<CancellationToken>())).Returns(async () =>
-        {
-            foreach (var row in sales.Query<Azure.Data.Tables.TableEntity>(row => row.PartitionKey == reference && row.RowKey.CompareTo("o-") >= 0 && row.RowKey.CompareTo("o.") < 0))
-            {
-                row["Sent"] = true;
-                await sales.UpdateEntityAsync(row, row.ETag);
-            }
-
-            return 1;
-        });
+        var pending = sales.Query<Azure.Data.Tables.TableEntity>(row => row.PartitionKey == reference && row.RowKey.CompareTo("o-") >= 0 && row.RowKey.CompareTo("o.") < 0)
+            .Select(row => Vending.Core.Events.OutboxRows.ToEvent(row).Sequence).Order().ToList();
+        Assert.NotEmpty(pending);
+        outbox.Setup(o => o.PublishPendingAsync(reference, It.IsAny<CancellationToken>())).ReturnsAsync(((IReadOnlyList<long>)pending, true));
 
         core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.RevisitFloor);
         await core.Reconciler.RunOnceAsync(default);
