@@ -12,8 +12,8 @@ public static class DueSchedule
     /// <summary>A create whose answer we never got is retried after this (the request itself may still be running).</summary>
     public static readonly TimeSpan CreateRetryAfter = TimeSpan.FromMinutes(1);
 
-    /// <summary>How often a payment still CREATED is checked against Vipps' event log when no machine asks (a lost
-    /// webhook while the machine is gone). A waiting machine's long poll checks every 2 s itself.</summary>
+    /// <summary>When a payment still CREATED is first checked against Vipps' event log by the reconciler (a lost webhook
+    /// while the machine is gone); then at its expiry. A waiting machine's long poll checks every 2 s itself.</summary>
     public static readonly TimeSpan CreatedCheck = TimeSpan.FromSeconds(30);
 
     /// <summary>A sale the reconciler looked at and could not move on (Vipps unreachable) is looked at again after this.</summary>
@@ -46,7 +46,10 @@ public static class DueSchedule
         }
         else if (sale.State == SaleState.Created)
         {
-            next = Earliest(next, Earliest(sale.ExpiresAt + TimeSpan.FromSeconds(options.ExpiryGraceSeconds), now + CreatedCheck));
+            // After its first check (AtCreate), a payment left CREATED waits for its expiry: a waiting machine's long
+            // poll asks Vipps itself, and without one nothing can be vended anyway (a lost AUTHORIZED is then found
+            // at expiry and released after the vend deadline). So open sales nobody touches cost an idle pass nothing.
+            next = Earliest(next, sale.ExpiresAt + TimeSpan.FromSeconds(options.ExpiryGraceSeconds));
         }
 
         if ((sale.State == SaleState.Authorized || SaleTransitions.AwaitsVendAfterCapture(sale)) && sale.Vend is null && sale.AuthorizedAt is { } authorizedAt)

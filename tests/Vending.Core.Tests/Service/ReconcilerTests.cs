@@ -34,7 +34,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
         _core.Vipps.Setup(v => v.GetPaymentEventsAsync("vippsno", reference, It.IsAny<CancellationToken>()))
             .ReturnsAsync([CoreHarness.Event(reference, "AUTHORIZED")]);
 
-        // The reconciler looks when the sale is due: a payment still CREATED is checked every CreatedCheck.
+        // The reconciler looks when the sale is due: a payment still CREATED is first checked CreatedCheck after create.
         _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
         var report = await _core.Reconciler.RunOnceAsync(default);
 
