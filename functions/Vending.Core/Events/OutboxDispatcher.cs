@@ -20,6 +20,9 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
     private readonly ILogger<OutboxDispatcher> _logger;
     private readonly int _sweepBatchSize;
 
+    /// <summary>How long a due row must be overdue before the sweep takes it (the reconciler runs every minute in Azure).</summary>
+    public static readonly TimeSpan SweepLag = TimeSpan.FromMinutes(2);
+
     // Where the previous sweep stopped among the due rows, so a batch-bounded sweep still reaches every due sale over
     // a few runs. In memory only: after a restart it starts over, which is harmless.
     private string _sweepCursor = "";
@@ -131,7 +134,7 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         return published;
     }
 
-    /// <summary>Dispatches the sales whose row in the due index (<c>OpenSales</c>) is due, at most
+    /// <summary>Dispatches the sales whose row in the due index (<c>OpenSales</c>) is overdue by <see cref="SweepLag"/>, at most
     /// <see cref="PaymentEventsOptions.SweepBatchSize"/> per call: a sale whose events were not all published after its
     /// transition is listed due soon, and an idle sweep is one query. One sale's failure does not stop the others.
     /// Returns how many events were published.</summary>
@@ -143,7 +146,10 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
             cursor = _sweepCursor;
         }
 
-        var upper = (_time.GetUtcNow().UtcTicks + 1).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+        // Only rows the reconciler has left overdue: it publishes what each sale it visits still holds, so a row due
+        // just now is its work, not the sweep's (sweeping it would re-publish events whose "sent" mark rides on the
+        // sale's next write).
+        var upper = ((_time.GetUtcNow() - SweepLag).UtcTicks + 1).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {OutboxRows.OpenSalesPartition} and RowKey gt {cursor} and RowKey lt {upper}");
         var references = new HashSet<string>(StringComparer.Ordinal);
         var lastRowKey = "";
