@@ -60,9 +60,10 @@ internal static class ServiceCollectionExtensions
         });
 
         services.AddSingleton<VendingTables>();
+        services.AddSingleton<SaleRowCache>();
         services.AddSingleton<ISaleStore, SaleStore>();
         services.AddSingleton<IMachineSaleIndex, MachineSaleIndex>();
-        services.AddSingleton<IOpenSaleList, OpenSaleList>();
+        services.AddSingleton<IDueSaleIndex, DueSaleIndex>();
         services.AddSingleton<IUnmatchedWebhookLog, UnmatchedWebhookLog>();
         return services;
     }
@@ -82,6 +83,7 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<ISaleCommandQueue, SaleCommandQueue>();
         services.AddSingleton<SaleChangeNotifier>();
         services.AddSingleton<SaleRecorder>();
+        services.AddSingleton<PaymentCreation>();
         services.AddSingleton<SaleViews>();
         services.AddSingleton<VippsEventIngest>();
         services.AddSingleton<SaleService>();

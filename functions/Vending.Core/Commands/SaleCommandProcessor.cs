@@ -51,7 +51,16 @@ public sealed class SaleCommandProcessor(
 
         using var activity = SaleTracing.StartCommand(command);
 
-        var sale = await store.GetAsync(command.Reference, cancellationToken);
+        // This instance's row when it has one (it wrote the operation, usually): a row another instance moved on
+        // since can at worst send the same operation again under its same key, which Vipps answers without moving
+        // money twice, and its result is then decided on the fresh row.
+        var sale = (await store.LoadCachedAsync(command.Reference, cancellationToken))?.Sale;
+        if (sale?.FindOperation(command.OperationId) is not { Status: OperationStatus.Pending } known || command.Attempt < known.Attempt)
+        {
+            // A "no" to sending (unknown, done, superseded) is never answered from a cached row.
+            sale = await store.GetAsync(command.Reference, cancellationToken);
+        }
+
         if (sale?.FindOperation(command.OperationId) is not { } operation)
         {
             logger.LogError("Sale {Reference}: command {OperationId} names no known sale or operation; dropped", command.Reference, command.OperationId);

@@ -20,9 +20,11 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
     private readonly ILogger<OutboxDispatcher> _logger;
     private readonly int _sweepBatchSize;
 
-    // Where the previous sweep stopped in OpenSales, so a batch-bounded sweep still reaches every open sale over a
-    // few runs instead of revisiting the first batch forever. In memory only: after a restart it starts over, which
-    // is harmless.
+    /// <summary>How long a due row must be overdue before the sweep takes it (the reconciler runs every minute in Azure).</summary>
+    public static readonly TimeSpan SweepLag = TimeSpan.FromMinutes(2);
+
+    // Where the previous sweep stopped among the due rows, so a batch-bounded sweep still reaches every due sale over
+    // a few runs. In memory only: after a restart it starts over, which is harmless.
     private string _sweepCursor = "";
     private readonly Lock _cursorLock = new();
 
@@ -39,6 +41,44 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         _time = time;
         _logger = logger;
         _sweepBatchSize = options.Value.SweepBatchSize;
+    }
+
+    public async Task<int> PublishAsync(IReadOnlyList<OutboxEvent> events, CancellationToken cancellationToken)
+    {
+        var published = 0;
+        foreach (var outboxEvent in events.OrderBy(e => e.Sequence))
+        {
+            try
+            {
+                await _publisher.PublishAsync(outboxEvent, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                _logger.LogWarning(exception, "Payment event {EventId} of sale {Reference} not published; it and the {Remaining} after it stay pending",
+                    outboxEvent.EventId, outboxEvent.Reference, events.Count - published - 1);
+                return published;
+            }
+
+            published++;
+        }
+
+        return published;
+    }
+
+    public async Task<(IReadOnlyList<long> Published, bool Complete)> PublishPendingAsync(string reference, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reference);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {reference} and RowKey ge {OutboxRows.RowKeyPrefix} and RowKey lt {OutboxRows.RowKeyRangeEnd} and Sent eq {false}");
+        var pending = new List<OutboxEvent>();
+        await foreach (var row in _sales.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            pending.Add(OutboxRows.ToEvent(row));
+        }
+
+        var ordered = pending.OrderBy(e => e.Sequence).ToList();
+        var published = await PublishAsync(ordered, cancellationToken);
+        return (ordered.Take(published).Select(e => e.Sequence).ToList(), published == ordered.Count);
     }
 
     /// <summary>Returns how many events this call published and marked sent.</summary>
@@ -94,8 +134,10 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         return published;
     }
 
-    /// <summary>Dispatches the sales listed in <c>OpenSales</c>, at most <see cref="PaymentEventsOptions.SweepBatchSize"/>
-    /// per call. One sale's failure does not stop the others. Returns how many events were published.</summary>
+    /// <summary>Dispatches the sales whose row in the due index (<c>OpenSales</c>) is overdue by <see cref="SweepLag"/>, at most
+    /// <see cref="PaymentEventsOptions.SweepBatchSize"/> per call: a sale whose events were not all published after its
+    /// transition is listed due soon, and an idle sweep is one query. One sale's failure does not stop the others.
+    /// Returns how many events were published.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         string cursor;
@@ -104,15 +146,22 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
             cursor = _sweepCursor;
         }
 
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {OutboxRows.OpenSalesPartition} and RowKey gt {cursor}");
-        var references = new List<string>(_sweepBatchSize);
+        // Only rows the reconciler has left overdue: it publishes what each sale it visits still holds, so a row due
+        // just now is its work, not the sweep's (sweeping it would re-publish events whose "sent" mark rides on the
+        // sale's next write).
+        var upper = ((_time.GetUtcNow() - SweepLag).UtcTicks + 1).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {OutboxRows.OpenSalesPartition} and RowKey gt {cursor} and RowKey lt {upper}");
+        var references = new HashSet<string>(StringComparer.Ordinal);
+        var lastRowKey = "";
+        var rows = 0;
         try
         {
             await foreach (var row in _openSales.QueryAsync<TableEntity>(
-                filter, maxPerPage: _sweepBatchSize, select: ["RowKey"], cancellationToken: cancellationToken))
+                filter, maxPerPage: _sweepBatchSize, select: ["RowKey", "Reference"], cancellationToken: cancellationToken))
             {
-                references.Add(row.RowKey);
-                if (references.Count == _sweepBatchSize)
+                references.Add(row.GetString("Reference") ?? row.RowKey[(row.RowKey.IndexOf('-') + 1)..]);
+                lastRowKey = row.RowKey;
+                if (++rows == _sweepBatchSize)
                 {
                     break;
                 }
@@ -126,8 +175,8 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
 
         lock (_cursorLock)
         {
-            // A short batch reached the end of the list: the next sweep starts from the beginning again.
-            _sweepCursor = references.Count == _sweepBatchSize ? references[^1] : "";
+            // A short batch reached the end of what is due: the next sweep starts from the earliest again.
+            _sweepCursor = rows == _sweepBatchSize ? lastRowKey : "";
         }
 
         var published = 0;
@@ -147,7 +196,7 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         if (published > 0)
         {
             _logger.LogInformation(
-                "Outbox sweep published {Published} payment events over {Sales} open sales", published, references.Count);
+                "Outbox sweep published {Published} payment events over {Sales} due sales", published, references.Count);
         }
 
         return published;

@@ -12,7 +12,8 @@ public static class OutboxRows
 {
     public const string SalesTable = "Sales";
     public const string OpenSalesTable = "OpenSales";
-    public const string OpenSalesPartition = "open";
+    /// <summary>The due index's partition (<c>Storage.DueSaleIndex</c>; RowKey <c>{dueTicks:D19}-{reference}</c>).</summary>
+    public const string OpenSalesPartition = "due";
 
     /// <summary>Every outbox RowKey starts with this; "o." is the first key past the range ('.' follows '-').</summary>
     public const string RowKeyPrefix = "o-";

@@ -25,7 +25,7 @@ public sealed record ReconciliationItem(string Reference, string MachineId, stri
 public sealed record ReconciliationReport(DateTimeOffset GeneratedAt, int OpenSalesExamined, int MachineSalesExamined, IReadOnlyList<ReconciliationItem> Items);
 
 /// <summary>Operator reads over the indexes: <c>MachineSales</c> (per machine, newest first) and <c>OpenSales</c>
-/// (the work list). Never a scan of the <c>Sales</c> table.</summary>
+/// (the due index: every open sale has a row). Never a scan of the <c>Sales</c> table.</summary>
 public interface IOperatorSaleQueries
 {
     Task<SalePage> ListAsync(SalesQuery query, CancellationToken cancellationToken);
@@ -38,7 +38,7 @@ public interface IOperatorSaleQueries
 public sealed partial class OperatorSaleQueries(
     VendingTables tables,
     ISaleStore store,
-    IOpenSaleList openSales,
+    IDueSaleIndex due,
     IMachineDirectory machines,
     IOptions<VendingOptions> options,
     TimeProvider time) : IOperatorSaleQueries
@@ -89,11 +89,14 @@ public sealed partial class OperatorSaleQueries(
         // report stays cheap even when the list is long.
         var openCount = 0;
         string? after = null;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var page = 0; page < MaxOpenSalePages; page++)
         {
-            var open = await openSales.ListAsync(settings.ReconcileBatchSize, after, cancellationToken);
-            openCount += open.Count;
-            foreach (var sale in (await Task.WhenAll(open.Select(entry => store.GetAsync(entry.Reference, cancellationToken)))).OfType<Sale>())
+            var open = await due.ListAsync(settings.ReconcileBatchSize, after, cancellationToken);
+            // A sale whose row was just moved can be listed twice for a moment: count and read it once.
+            var references = open.Select(entry => entry.Reference).Where(seen.Add).ToList();
+            openCount += references.Count;
+            foreach (var sale in (await Task.WhenAll(references.Select(reference => store.GetAsync(reference, cancellationToken)))).OfType<Sale>())
             {
                 if (Reason(sale, now, settings) is { } reason)
                 {
@@ -106,7 +109,7 @@ public sealed partial class OperatorSaleQueries(
                 break;
             }
 
-            after = open[^1].Reference;
+            after = open[^1].RowKey;
         }
 
         var examined = 0;

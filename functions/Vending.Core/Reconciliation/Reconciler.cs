@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Vending.Core.Commands;
+using Vending.Core.Events;
 using Vending.Core.Observability;
 using Vending.Core.Sales;
 using Vending.Core.Storage;
@@ -10,56 +10,43 @@ using Vending.Vipps.EPayment;
 namespace Vending.Core.Reconciliation;
 
 /// <summary>
-/// One pass over <c>OpenSales</c>: finds what webhooks did not tell (Vipps' event log), expires what Vipps left
-/// CREATED past expiry, releases authorizations whose machine never reported, re-sends commands pending too long,
-/// retries creates whose Vipps answer was lost, records divergences from Vipps' aggregate, and drops finished sales
-/// from the list. One sale's failure does not stop the others.
+/// One pass over what is due in the due index (<c>OpenSales</c>): finds what webhooks did not tell (Vipps' event log),
+/// expires what Vipps left CREATED past expiry, releases authorizations whose machine never reported, re-sends commands
+/// pending too long, retries creates whose Vipps answer was lost, records divergences from Vipps' aggregate, publishes
+/// what the outbox still holds, and closes finished sales (their due row removed). Then it moves the sale's row to
+/// the next time a rule needs it. A pass reads one query plus what is due: an idle pass is one request, whatever the
+/// number of machines or open sales. One sale's failure does not stop the others.
 /// </summary>
 public sealed class Reconciler(
-    IOpenSaleList openSales,
+    IDueSaleIndex due,
     ISaleStore store,
+    SaleRowCache cache,
     SaleRecorder recorder,
+    PaymentCreation payments,
     VippsEventIngest ingest,
     IVippsEPaymentClient vipps,
+    IEnumerable<IOutboxDispatcher> dispatchers,
     IOptions<VendingOptions> options,
-    IOptions<VippsOptions> vippsOptions,
     TimeProvider time,
     ILogger<Reconciler> logger) : IReconciler
 {
-    /// <summary>A create whose answer we never got is retried after this (the request itself may still be running).</summary>
-    private static readonly TimeSpan CreateRetryAfter = TimeSpan.FromMinutes(1);
-
-    private readonly Lock _cursorLock = new();
-
-    /// <summary>Where the next pass starts (the last reference of the previous batch; null: from the start). Each
-    /// instance walks the list on its own; a full batch moves it on, a short one wraps it to the start.</summary>
-    private string? _cursor;
+    private readonly IOutboxDispatcher? _dispatcher = dispatchers.FirstOrDefault();
 
     public async Task<ReconcileReport> RunOnceAsync(CancellationToken cancellationToken)
     {
         var pass = new ReconcilerPass(time.GetUtcNow(), options.Value);
-        string? after;
-        lock (_cursorLock)
-        {
-            after = _cursor;
-        }
-
-        var batchSize = options.Value.ReconcileBatchSize;
-        var entries = await openSales.ListAsync(batchSize, after, cancellationToken);
-        lock (_cursorLock)
-        {
-            _cursor = entries.Count >= batchSize ? entries[^1].Reference : null;
-        }
+        var entries = await due.ListDueAsync(time.GetUtcNow(), options.Value.ReconcileBatchSize, cancellationToken);
 
         int changed = 0, enqueued = 0, errors = 0;
-        // Sales are independent (each transition is ETag-guarded), and most of a pass is waiting on storage and
-        // Vipps: a sequential pass over hundreds of open sales enforced vend deadlines minutes late under load.
+        // Sales are independent (each write is ETag-guarded), and most of a pass is waiting on storage and Vipps.
+        // Two rows of one sale (a moved row not yet removed) are one visit.
+        var visits = entries.GroupBy(entry => entry.Reference, StringComparer.Ordinal).ToList();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Value.ReconcileParallelism, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(entries, parallel, async (entry, ct) =>
+        await Parallel.ForEachAsync(visits, parallel, async (rows, ct) =>
         {
             try
             {
-                var (saleChanged, commands) = await ReconcileAsync(entry, pass, ct);
+                var (saleChanged, commands) = await ReconcileAsync(rows.Key, rows.ToList(), pass, ct);
                 if (saleChanged)
                 {
                     Interlocked.Increment(ref changed);
@@ -70,68 +57,73 @@ public sealed class Reconciler(
             catch (Exception exception) when (exception is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 Interlocked.Increment(ref errors);
-                logger.LogError(exception, "Reconciling sale {Reference} failed", entry.Reference);
+                logger.LogError(exception, "Reconciling sale {Reference} failed", rows.Key);
             }
         });
 
         pass.Record();
-        var report = new ReconcileReport(entries.Count, changed, enqueued, errors);
+        var report = new ReconcileReport(visits.Count, changed, enqueued, errors);
         if (changed + enqueued + errors > 0)
         {
-            logger.LogInformation("Reconciler: {Examined} open sales, {Changed} changed, {Enqueued} commands re-sent, {Errors} errors",
+            logger.LogInformation("Reconciler: {Examined} due sales, {Changed} changed, {Enqueued} commands re-sent, {Errors} errors",
                 report.Examined, report.Changed, report.CommandsEnqueued, report.Errors);
         }
 
         return report;
     }
 
-    private async Task<(bool Changed, int Commands)> ReconcileAsync(OpenSaleEntry entry, ReconcilerPass pass, CancellationToken cancellationToken)
+    private async Task<(bool Changed, int Commands)> ReconcileAsync(string reference, IReadOnlyList<DueEntry> rows, ReconcilerPass pass, CancellationToken cancellationToken)
     {
-        var sale = await store.GetAsync(entry.Reference, cancellationToken);
-        if (sale is null)
+        // This instance's row when it has one: every write below is ETag-guarded, and what is decided on it goes
+        // through the recorder, which re-reads before refusing or ignoring.
+        var stored = await store.LoadCachedAsync(reference, cancellationToken);
+        if (stored is null)
         {
             // Listed at create but its row never written (the create stopped): a retry by the machine writes both again.
-            await openSales.RemoveAsync(entry, cancellationToken);
+            foreach (var row in rows)
+            {
+                await due.RemoveAsync(reference, row.DueAt, cancellationToken);
+            }
+
             return (false, 0);
         }
 
+        var sale = stored.Sale;
         pass.Observe(sale);
         var now = time.GetUtcNow();
         var before = sale.State;
         var commands = 0;
 
-        if (sale.State == SaleState.Created && !sale.PaymentCreated && now - sale.CreatedAt >= CreateRetryAfter)
+        if (sale.State == SaleState.Created && !sale.PaymentCreated && now - sale.CreatedAt >= DueSchedule.CreateRetryAfter)
         {
-            await RetryCreateAsync(sale, cancellationToken);
+            sale = (await payments.CreateAsync(sale, cancellationToken)).Sale;
         }
         else if (sale.State == SaleState.Created && sale.PaymentCreated)
         {
             await ingest.PollAsync(sale, cancellationToken);
-            sale = await store.GetAsync(sale.Reference, cancellationToken) ?? sale;
+            sale = Current(sale);
             if (sale.State == SaleState.Created && now >= sale.ExpiresAt + TimeSpan.FromSeconds(options.Value.ExpiryGraceSeconds))
             {
                 var details = await vipps.GetPaymentAsync(sale.MerchantId, sale.Reference, cancellationToken);
                 if (details.State == PaymentStates.Created)
                 {
-                    await recorder.RecordAsync(sale.Reference, new PaymentExpiryPassed(), null, cancellationToken);
+                    sale = (await recorder.RecordAsync(sale.Reference, new PaymentExpiryPassed(), null, cancellationToken)).Sale ?? sale;
                 }
             }
         }
 
-        sale = await store.GetAsync(sale.Reference, cancellationToken) ?? sale;
         if ((sale.State == SaleState.Authorized || SaleTransitions.AwaitsVendAfterCapture(sale)) && sale.Vend is null && sale.AuthorizedAt is { } authorizedAt
             && now - authorizedAt >= TimeSpan.FromSeconds(options.Value.VendReportDeadlineSeconds))
         {
             logger.LogWarning("Sale {Reference}: no vend report {Seconds} s after authorization; releasing (or refunding what was captured at authorization)",
                 sale.Reference, options.Value.VendReportDeadlineSeconds);
-            var result = await recorder.RecordAsync(sale.Reference, new VendDeadlinePassed(), null, cancellationToken);
-            sale = result.Sale ?? sale;
+            sale = (await recorder.RecordAsync(sale.Reference, new VendDeadlinePassed(), null, cancellationToken)).Sale ?? sale;
         }
 
         var stale = TimeSpan.FromSeconds(options.Value.CommandStaleSeconds);
         // Only chains that are overdue: a backoff recorded its next attempt, and re-sending before then would run a
         // second chain calling Vipps with the same key at the same time.
-        foreach (var operation in sale.Operations.Where(operation => operation.Status == OperationStatus.Pending && now - operation.DueAt >= stale))
+        foreach (var operation in sale.Operations.Where(operation => operation.Status == OperationStatus.Pending && now - operation.DueAt >= stale).ToList())
         {
             var result = await recorder.RecordAsync(sale.Reference, new CommandReenqueued(operation.Id), null, cancellationToken);
             if (result is { Outcome: TransitionOutcome.Recorded, Decision: { } decision })
@@ -139,51 +131,118 @@ public sealed class Reconciler(
                 commands += decision.Commands.Count;
                 logger.LogWarning("Sale {Reference}: {OperationId} pending since {IssuedAt}; sent again", sale.Reference, operation.Id, operation.IssuedAt);
             }
+
+            sale = result.Sale ?? sale;
         }
 
-        sale = await store.GetAsync(sale.Reference, cancellationToken) ?? sale;
-        if (sale.IsFinal && !sale.HasPendingOperations && !SaleTransitions.AwaitsVendAfterCapture(sale))
-        {
-            await CheckAggregateAsync(sale, cancellationToken);
-            if (!await store.HasUnsentOutboxAsync(sale.Reference, cancellationToken))
-            {
-                await openSales.RemoveAsync(entry, cancellationToken);
-            }
-        }
-
-        return (sale.State != before, commands);
+        await FinishVisitAsync(reference, rows, cancellationToken);
+        return (Current(sale).State != before, commands);
     }
 
-    private async Task RetryCreateAsync(Sale sale, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes what the outbox still holds, then closes the sale (final, nothing pending: compared with Vipps once,
+    /// due row removed) or moves its row to the next time a rule needs it. The state row's due time is written first,
+    /// ETag-guarded: a step that raced this visit keeps the sale listed (its row, or this one, stays) and the next
+    /// visit decides again.
+    /// </summary>
+    private async Task FinishVisitAsync(string reference, IReadOnlyList<DueEntry> rows, CancellationToken cancellationToken)
     {
-        if (!vippsOptions.Value.Merchants.TryGetValue(sale.MerchantId, out var merchant))
+        for (var attempt = 1; attempt <= 3; attempt++)
         {
-            logger.LogError("Sale {Reference}: merchant {MerchantId} is not configured", sale.Reference, sale.MerchantId);
+            var stored = await store.LoadCachedAsync(reference, cancellationToken);
+            if (stored is not null && rows.Any(row => row.DueAt != stored.DueAt))
+            {
+                // A row that is not the sale's current one by this instance's row: read, since another instance may
+                // have moved the sale onto it, before any row is removed.
+                stored = await store.LoadAsync(reference, cancellationToken);
+            }
+
+            if (stored is null)
+            {
+                return;
+            }
+
+            var sale = stored.Sale;
+            var now = time.GetUtcNow();
+            var closable = DueSchedule.IsClosable(sale);
+            if (!await OutboxPublishedAsync(sale, cancellationToken))
+            {
+                // Leave the sale listed; the next pass tries the publish again.
+                closable = false;
+            }
+            else if (closable && sale.AuthorizedAt is not null && stored.DueAt is not null)
+            {
+                if (await CheckAggregateAsync(sale, cancellationToken))
+                {
+                    continue; // a divergence was recorded: decide on the new row
+                }
+            }
+
+            DateTimeOffset? next = closable ? null : DueSaleIndex.Normalize(Later(DueSchedule.Next(sale, options.Value, now), now + DueSchedule.RevisitFloor));
+            if (next is { } nextDue && nextDue != stored.DueAt)
+            {
+                await due.AddAsync(reference, nextDue, cancellationToken);
+            }
+
+            var keep = next ?? stored.DueAt;
+            if (next != stored.DueAt)
+            {
+                var marks = cache.UnmarkedSent(reference);
+                if (await store.SetDueAsync(stored, next, marks, cancellationToken) is null)
+                {
+                    // Changed meanwhile (or our cached row was stale): read and decide again.
+                    continue;
+                }
+
+                cache.Marked(reference, marks);
+                keep = next;
+            }
+
+            // Every visited row but the sale's current one goes; the current one stays (or none, when closed).
+            foreach (var row in rows.Where(row => row.DueAt != keep))
+            {
+                await due.RemoveAsync(reference, row.DueAt, cancellationToken);
+            }
+
+            if (stored.DueAt is { } old && old != keep && rows.All(row => row.DueAt != old))
+            {
+                await due.RemoveAsync(reference, old, cancellationToken);
+            }
+
             return;
         }
-
-        try
-        {
-            var response = await vipps.CreatePaymentAsync(sale.MerchantId, VippsPaymentRequests.For(sale, merchant),
-                VippsPaymentRequests.CreateIdempotencyKey(sale.Reference), cancellationToken);
-            if (!string.IsNullOrEmpty(response.RedirectUrl))
-            {
-                var kind = merchant.TargetUrlQrApproved ? SaleQrSource.TargetUrl : SaleQrSource.Image;
-                await recorder.RecordAsync(sale.Reference, new PaymentCreateConfirmed(new SaleQrSource(kind, response.RedirectUrl)), null, cancellationToken);
-            }
-        }
-        catch (VippsApiException exception) when (!exception.IsTransient)
-        {
-            await recorder.RecordAsync(sale.Reference, new PaymentCreateFailed(SaleService.FailureCode(exception)), null, cancellationToken);
-        }
     }
 
-    /// <summary>Before forgetting a final sale that moved money, compare with Vipps' aggregate once.</summary>
-    private async Task CheckAggregateAsync(Sale sale, CancellationToken cancellationToken)
+    /// <summary>Whether every outbox event of the sale is published: known here, or published now from its rows.</summary>
+    private async Task<bool> OutboxPublishedAsync(Sale sale, CancellationToken cancellationToken)
+    {
+        if (_dispatcher is null || sale.OutboxSequence == 0 || cache.PublishedThrough(sale.Reference) >= sale.OutboxSequence)
+        {
+            return true;
+        }
+
+        // Published now and marked with the visit's own write (the close or the move of the due row).
+        var (published, complete) = await _dispatcher.PublishPendingAsync(sale.Reference, cancellationToken);
+        cache.Published(sale.Reference, published);
+        if (complete)
+        {
+            cache.PublishedThroughAll(sale.Reference, sale.OutboxSequence);
+        }
+
+        return complete;
+    }
+
+    private Sale Current(Sale sale) => store.CachedOrNull(sale.Reference) ?? sale;
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
+
+    /// <summary>Before forgetting a final sale that moved money, compare with Vipps' aggregate once. True: a
+    /// divergence was recorded (the sale changed).</summary>
+    private async Task<bool> CheckAggregateAsync(Sale sale, CancellationToken cancellationToken)
     {
         if (sale.AuthorizedAt is null)
         {
-            return;
+            return false;
         }
 
         var details = await vipps.GetPaymentAsync(sale.MerchantId, sale.Reference, cancellationToken);
@@ -191,12 +250,13 @@ public sealed class Reconciler(
         if (aggregate.CapturedAmount.Value == sale.CapturedAmount && aggregate.RefundedAmount.Value == sale.RefundedAmount
             && aggregate.CancelledAmount.Value == sale.CancelledAmount)
         {
-            return;
+            return false;
         }
 
         var detail = $"Vipps aggregate authorized {aggregate.AuthorizedAmount.Value}, captured {aggregate.CapturedAmount.Value}, cancelled {aggregate.CancelledAmount.Value}, refunded {aggregate.RefundedAmount.Value}; "
             + $"ours authorized {sale.AuthorizedAmount}, captured {sale.CapturedAmount}, cancelled {sale.CancelledAmount}, refunded {sale.RefundedAmount}";
         logger.LogWarning("Sale {Reference} diverges from Vipps: {Detail}", sale.Reference, detail);
-        await recorder.RecordAsync(sale.Reference, new DivergenceObserved(detail), null, cancellationToken);
+        var result = await recorder.RecordAsync(sale.Reference, new DivergenceObserved(detail), null, cancellationToken);
+        return result.Outcome == TransitionOutcome.Recorded;
     }
 }

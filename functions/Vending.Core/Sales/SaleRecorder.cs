@@ -1,67 +1,126 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Vending.Core.Commands;
 using Vending.Core.Events;
 using Vending.Core.Observability;
+using Vending.Core.Reconciliation;
 using Vending.Core.Storage;
 
 namespace Vending.Core.Sales;
 
 /// <summary>
-/// Records an event on a sale (<see cref="ISaleStore.ApplyAsync"/>: decide + one transaction) and then carries out
-/// what the decision asks: enqueue its commands, keep the sale on the open list, wake long polls, publish its outbox
-/// rows. Those steps come after the commit and are each safe to lose: the reconciler re-sends commands pending too long
-/// and the outbox sweep publishes leftovers.
+/// The one owner of a sale step: load (this instance's cached row and ETag, else a read), decide
+/// (<see cref="SaleTransitions.Decide"/>), commit (one entity-group transaction guarded by the loaded ETag; a repeat
+/// fails on its dedupe row inside it), then the side effects in this order: wake long polls, drop the sale's old due
+/// row, enqueue commands, publish the outbox events. The side effects are each safe to lose: the reconciler re-sends
+/// commands pending too long and publishes what is left when it closes the sale.
 /// </summary>
 public sealed class SaleRecorder(
     ISaleStore store,
+    SaleRowCache cache,
+    IDueSaleIndex due,
     ISaleCommandQueue commands,
-    IOpenSaleList openSales,
     SaleChangeNotifier notifier,
     IEnumerable<IOutboxDispatcher> dispatchers,
+    IOptions<VendingOptions> options,
+    TimeProvider time,
     ILogger<SaleRecorder> logger)
 {
+    /// <summary>Enough for a burst of webhooks, commands and polls racing on one sale; each round re-decides on fresh state.</summary>
+    internal const int MaxAttempts = 10;
+
     private readonly IOutboxDispatcher? _dispatcher = dispatchers.FirstOrDefault();
 
     public async Task<TransitionResult> RecordAsync(string reference, SaleEvent saleEvent, string? dedupeRowKey, CancellationToken cancellationToken)
     {
-        var result = await store.ApplyAsync(reference, saleEvent, dedupeRowKey, cancellationToken);
-        if (result is not { Outcome: TransitionOutcome.Recorded, Decision: { } decision, Sale: { } sale })
+        var stored = cache.TryGet(reference);
+        var verified = false;
+        for (var attempt = 1; ; attempt++)
         {
-            return result;
-        }
-
-        SaleMetrics.Recorded(sale, saleEvent, decision);
-        if (decision.StateChanged)
-        {
-            logger.LogInformation("Sale {Reference}: {Event} → {State}", reference, decision.History!.Type, sale.State);
-        }
-
-        if (decision.Commands.Count > 0 || decision.Outbox.Count > 0)
-        {
-            await KeepOpenAsync(reference, cancellationToken);
-        }
-
-        foreach (var operation in decision.Commands)
-        {
-            // An operation issued for later (a "not now" answer re-issued under a new key) waits until then.
-            var delay = operation.NextAttemptAt is { } next && next > operation.IssuedAt ? next - operation.IssuedAt : TimeSpan.Zero;
-            await EnqueueAsync(SaleCommand.For(reference, operation), delay, cancellationToken);
-        }
-
-        notifier.Notify(reference);
-        if (decision.Outbox.Count > 0 && _dispatcher is not null)
-        {
-            try
+            if (stored is null)
             {
-                await _dispatcher.DispatchAsync(reference, cancellationToken);
+                stored = await store.LoadAsync(reference, cancellationToken);
+                verified = true;
+                if (stored is null)
+                {
+                    return new TransitionResult(TransitionOutcome.NotFound, null, null);
+                }
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+
+            var decision = SaleTransitions.Decide(stored.Sale, saleEvent, time.GetUtcNow());
+            if (decision.Kind != DecisionKind.Record)
             {
-                logger.LogWarning(exception, "Sale {Reference}: outbox dispatch failed; the sweep publishes it later", reference);
+                if (!verified)
+                {
+                    // Never refuse or ignore on a cached row: another instance may have moved the sale on.
+                    stored = null;
+                    attempt--;
+                    continue;
+                }
+
+                // A repeat is a repeat whatever the state machine would now say about it (ignore, or refuse a refund
+                // that already moved the sale on): the dedupe row says which.
+                if (dedupeRowKey is not null && await store.DedupeExistsAsync(reference, dedupeRowKey, cancellationToken))
+                {
+                    return new TransitionResult(TransitionOutcome.Duplicate, stored.Sale, null);
+                }
+
+                return new TransitionResult(decision.Kind == DecisionKind.Ignore ? TransitionOutcome.Ignored : TransitionOutcome.Refused, stored.Sale, decision);
             }
+
+            var dueAt = await PlanDueAsync(stored, decision.Sale, cancellationToken);
+            var marks = cache.UnmarkedSent(reference);
+            var commit = await store.CommitAsync(stored, decision, dedupeRowKey, dueAt, marks, cancellationToken);
+            switch (commit.Outcome)
+            {
+                case CommitOutcome.Committed:
+                    cache.Marked(reference, marks);
+                    await AfterCommitAsync(stored, commit.Stored!, decision, saleEvent, cancellationToken);
+                    return new TransitionResult(TransitionOutcome.Recorded, commit.Stored!.Sale, decision);
+                case CommitOutcome.Duplicate:
+                    return new TransitionResult(TransitionOutcome.Duplicate, stored.Sale, null);
+            }
+
+            if (commit.Stored is null)
+            {
+                return new TransitionResult(TransitionOutcome.NotFound, null, null);
+            }
+
+            if (attempt >= MaxAttempts)
+            {
+                logger.LogError("Sale {Reference}: {Event} lost the race {Attempts} times; giving up", reference, saleEvent.GetType().Name, attempt);
+                throw new InvalidOperationException($"Sale {reference}: {saleEvent.GetType().Name} lost the race {attempt} times.");
+            }
+
+            logger.LogDebug("Sale {Reference} changed under {Event}; deciding again", reference, saleEvent.GetType().Name);
+            stored = commit.Stored;
+            verified = true;
+        }
+    }
+
+    /// <summary>Puts a new sale's state row and its first due row (the due row first: a sale is never without one).</summary>
+    public async Task<StoredSale> InsertAsync(Sale sale, CancellationToken cancellationToken)
+    {
+        var dueAt = DueSaleIndex.Normalize(DueSchedule.AtCreate(sale, options.Value));
+        // Side by side (one round trip less on the create's path): a failed due row fails the create, and the
+        // machine's retry (a replay) lists the sale again before answering.
+        var listed = due.AddAsync(sale.Reference, dueAt, cancellationToken);
+        var inserted = store.InsertAsync(sale, dueAt, cancellationToken);
+        await Task.WhenAll(listed, inserted);
+        return await inserted;
+    }
+
+    /// <summary>A replayed create lists the sale again at its due time (idempotent): the first try may have written
+    /// the sale and failed on its due row.</summary>
+    public async Task<Sale?> LoadForReplayAsync(string reference, CancellationToken cancellationToken)
+    {
+        var stored = await store.LoadAsync(reference, cancellationToken);
+        if (stored?.DueAt is { } dueAt)
+        {
+            await due.AddAsync(reference, dueAt, cancellationToken);
         }
 
-        return result;
+        return stored?.Sale;
     }
 
     public async Task EnqueueAsync(SaleCommand command, TimeSpan delay, CancellationToken cancellationToken)
@@ -77,15 +136,118 @@ public sealed class SaleRecorder(
         }
     }
 
-    private async Task KeepOpenAsync(string reference, CancellationToken cancellationToken)
+    /// <summary>
+    /// The due time the commit writes. The row moves only when the sale now needs the reconciler earlier than its
+    /// row says (a later need is met by the reconciler moving the row on when it visits; a finished sale waits for
+    /// its row as it is). The new row is written before the commit, so a failure between leaves an extra row (a
+    /// harmless visit), never a sale without one.
+    /// </summary>
+    private async Task<DateTimeOffset?> PlanDueAsync(StoredSale stored, Sale next, CancellationToken cancellationToken)
     {
+        var now = time.GetUtcNow();
+        var needed = DueSchedule.Next(next, options.Value, now);
+        if (stored.DueAt is { } current && (needed >= current || DueSchedule.IsClosable(next)))
+        {
+            return current;
+        }
+
+        needed = DueSaleIndex.Normalize(needed);
         try
         {
-            await openSales.AddAsync(reference, cancellationToken);
+            await due.AddAsync(next.Reference, needed, cancellationToken);
+            return needed;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException && stored.DueAt is not null)
+        {
+            // The old row still stands (later than wanted): the step is not held up by the index.
+            logger.LogWarning(exception, "Sale {Reference}: due row not moved to {DueAt}", next.Reference, needed);
+            return stored.DueAt;
+        }
+    }
+
+    private async Task AfterCommitAsync(StoredSale before, StoredSale after, SaleDecision decision, SaleEvent saleEvent, CancellationToken cancellationToken)
+    {
+        var reference = after.Sale.Reference;
+        notifier.Notify(reference);
+
+        SaleMetrics.Recorded(after.Sale, saleEvent, decision);
+        if (decision.StateChanged)
+        {
+            logger.LogInformation("Sale {Reference}: {Event} → {State}", reference, decision.History!.Type, after.Sale.State);
+        }
+
+        if (before.DueAt is { } old && old != after.DueAt)
+        {
+            await RemoveDueAsync(reference, old, cancellationToken);
+        }
+
+        foreach (var operation in decision.Commands)
+        {
+            // An operation issued for later (a "not now" answer re-issued under a new key) waits until then.
+            var delay = operation.NextAttemptAt is { } next && next > operation.IssuedAt ? next - operation.IssuedAt : TimeSpan.Zero;
+            await EnqueueAsync(SaleCommand.For(reference, operation), delay, cancellationToken);
+        }
+
+        if (decision.Outbox.Count > 0)
+        {
+            await PublishAsync(before.Sale, decision.Outbox, cancellationToken);
+        }
+    }
+
+    /// <summary>Publishes the events just committed from memory (no query). Only when every earlier event of the sale
+    /// is known published here, so a sale's events never leave out of order; otherwise the dispatcher reads what is
+    /// pending and publishes it all in order.</summary>
+    private async Task PublishAsync(Sale before, IReadOnlyList<OutboxEvent> events, CancellationToken cancellationToken)
+    {
+        if (_dispatcher is null)
+        {
+            return;
+        }
+
+        var reference = before.Reference;
+        try
+        {
+            if (before.OutboxSequence == 0 || cache.PublishedThrough(reference) >= before.OutboxSequence)
+            {
+                var published = await _dispatcher.PublishAsync(events, cancellationToken);
+                cache.Published(reference, events.Take(published).Select(e => e.Sequence).ToList());
+                if (published == events.Count)
+                {
+                    return;
+                }
+            }
+            else
+            {
+                await _dispatcher.DispatchAsync(reference, cancellationToken);
+                return;
+            }
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            logger.LogWarning(exception, "Sale {Reference}: not added to the open-sales list", reference);
+            logger.LogWarning(exception, "Sale {Reference}: outbox publish failed; the reconciler publishes it when it closes the sale", reference);
+        }
+
+        // Not all published: have the reconciler look soon rather than at the sale's next due time.
+        try
+        {
+            await due.AddAsync(reference, time.GetUtcNow() + DueSchedule.RevisitFloor, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            logger.LogWarning(exception, "Sale {Reference}: could not list the sale for the outbox retry", reference);
+        }
+    }
+
+    private async Task RemoveDueAsync(string reference, DateTimeOffset dueAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await due.RemoveAsync(reference, dueAt, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // A leftover row costs one visit that finds the sale listed elsewhere.
+            logger.LogWarning(exception, "Sale {Reference}: old due row {DueAt} not removed", reference, dueAt);
         }
     }
 }

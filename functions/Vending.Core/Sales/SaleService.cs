@@ -15,14 +15,13 @@ namespace Vending.Core.Sales;
 public sealed partial class SaleService(
     ISaleStore store,
     IMachineSaleIndex machineSales,
-    IOpenSaleList openSales,
     IUnmatchedWebhookLog unmatchedWebhooks,
     SaleRecorder recorder,
+    PaymentCreation payments,
     VippsEventIngest ingest,
     SaleChangeNotifier notifier,
     SaleViews views,
     IQrImageFetcher images,
-    IVippsEPaymentClient vipps,
     IOptions<VippsOptions> vippsOptions,
     TimeProvider time,
     ILogger<SaleService> logger) : ISaleService, ISaleOperatorService
@@ -53,13 +52,24 @@ public sealed partial class SaleService(
         }
 
         CreateSaleValidator.ValidateMachineSaleId(request.MachineSaleId);
-        if (await machineSales.FindAsync(machine.MachineId, request.MachineSaleId, cancellationToken) is { } existing)
+        // No lookup of the machine sale id first: the claim's transaction tells a replay by its conflict. Only a body
+        // that would be refused is looked up, since a replay is answered whatever its body says.
+        ValidatedSale validated;
+        try
         {
-            return new CreateSaleResult(await ReplayAsync(machine, existing, request, cancellationToken), Created: false);
+            validated = CreateSaleValidator.Validate(machine, request);
+        }
+        catch (SaleException)
+        {
+            if (await machineSales.FindAsync(machine.MachineId, request.MachineSaleId, cancellationToken) is { } existing)
+            {
+                return new CreateSaleResult(await ReplayAsync(machine, existing, request, cancellationToken), Created: false);
+            }
+
+            throw;
         }
 
-        var validated = CreateSaleValidator.Validate(machine, request);
-        var merchant = Merchant(machine.MerchantId);
+        _ = Merchant(machine.MerchantId);
         var claim = await machineSales.ClaimAsync(machine.MachineId, request.MachineSaleId,
             VippsPaymentRequests.NewReference(machine.MachineId), IsStillOpenAsync, cancellationToken);
         if (!claim.IsNew)
@@ -67,43 +77,85 @@ public sealed partial class SaleService(
             return new CreateSaleResult(await ReplayAsync(machine, claim.Reference, request, cancellationToken), Created: false);
         }
 
-        var sale = await store.InsertAsync(NewSale(machine, request.MachineSaleId, claim.Reference, validated), cancellationToken);
-        await openSales.AddAsync(sale.Reference, cancellationToken);
+        var sale = (await recorder.InsertAsync(NewSale(machine, request.MachineSaleId, claim.Reference, validated), cancellationToken)).Sale;
         SaleMetrics.SaleCreated(sale);
         logger.LogInformation("Sale {Reference} created for machine {MachineId}: {Amount} {Currency}", sale.Reference, machine.MachineId, sale.Amount, sale.Currency);
-        return new CreateSaleResult(await CreatePaymentAsync(sale, merchant, cancellationToken), Created: true);
+        return new CreateSaleResult(await CreatePaymentAsync(sale, cancellationToken), Created: true);
     }
 
     public async Task<SaleView?> GetAsync(string machineId, string reference, CancellationToken cancellationToken) =>
         await OwnedAsync(machineId, reference, cancellationToken) is { } sale ? SaleViews.ToView(sale) : null;
 
+    /// <summary>
+    /// Answers as soon as the sale leaves <paramref name="knownState"/>: woken at once by a change committed in this
+    /// instance (the cached row that commit wrote), by a storage re-read every <see cref="StorageRecheck"/> for changes
+    /// made elsewhere. The Vipps event-log poll (a lost webhook) runs beside the wait, never in front of it: a slow
+    /// or failing Vipps call cannot delay an answer a webhook already made possible.
+    /// </summary>
     public async Task<SaleView?> WaitForChangeAsync(string machineId, string reference, SaleState knownState, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + (maxWait < TimeSpan.Zero ? TimeSpan.Zero : maxWait > MaxWait ? MaxWait : maxWait);
-        while (true)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task poll = Task.CompletedTask;
+        var changed = notifier.NextChangeAsync(reference);
+        // A cached row in the state the machine knows saves the first read: a change committed here wakes the wait,
+        // one made elsewhere is seen by the re-read within StorageRecheck. Any other cached state is read, since the
+        // machine may know a newer one than this instance.
+        var sale = maxWait >= StorageRecheck && store.CachedOrNull(reference) is { } known && known.MachineId == machineId && known.State == knownState
+            ? known
+            : await OwnedFreshAsync(machineId, reference, cancellationToken);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var changed = notifier.NextChangeAsync(reference);
-            var sale = await OwnedAsync(machineId, reference, cancellationToken);
-            var now = time.GetUtcNow();
-            if (sale is null || sale.State != knownState || now >= deadline)
+            while (true)
             {
-                notifier.Forget(reference, changed);
-                _lastPoll.TryRemove(reference, out _);
-                return sale is null ? null : SaleViews.ToView(sale);
-            }
-
-            if (ShouldPollVipps(sale, now))
-            {
-                // A webhook may be late or lost: ask Vipps' event log (rate-limited per sale), then look again.
-                if (await ingest.TryPollAsync(sale, cancellationToken) > 0)
+                var now = time.GetUtcNow();
+                if (sale is null || sale.State != knownState || now >= deadline)
                 {
-                    continue;
+                    return sale is null ? null : SaleViews.ToView(sale);
+                }
+
+                if (poll.IsCompleted && ShouldPollVipps(sale, now))
+                {
+                    // What it records wakes this wait through the notifier, like a webhook would.
+                    poll = PollBesideAsync(sale, stop.Token);
+                }
+
+                var pause = deadline - now < StorageRecheck ? deadline - now : StorageRecheck;
+                var woke = await Task.WhenAny(changed, Task.Delay(pause, time, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+                if (woke == changed)
+                {
+                    changed = notifier.NextChangeAsync(reference);
+                    // The row the commit here just wrote (ETag-guarded, so the newest there is): no read.
+                    sale = store.CachedOrNull(reference) is { } cached && cached.MachineId == machineId
+                        ? cached
+                        : await OwnedFreshAsync(machineId, reference, cancellationToken);
+                }
+                else
+                {
+                    changed = notifier.NextChangeAsync(reference);
+                    sale = await OwnedFreshAsync(machineId, reference, cancellationToken);
                 }
             }
+        }
+        finally
+        {
+            notifier.Forget(reference, changed);
+            _lastPoll.TryRemove(reference, out _);
+            await stop.CancelAsync();
+        }
+    }
 
-            var pause = deadline - now < StorageRecheck ? deadline - now : StorageRecheck;
-            await Task.WhenAny(changed, Task.Delay(pause, time, cancellationToken));
+    private async Task PollBesideAsync(Sale sale, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ingest.TryPollAsync(sale, cancellationToken);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException || exception is Azure.RequestFailedException)
+        {
+            // The wait ended first, or storage failed under the poll: the next wait (or the reconciler) looks again.
+            logger.LogDebug(exception, "Sale {Reference}: poll beside the long poll stopped", sale.Reference);
         }
     }
 
@@ -138,7 +190,8 @@ public sealed partial class SaleService(
 
     public async Task<WebhookOutcome> RecordWebhookAsync(string merchantId, PaymentEvent paymentEvent, CancellationToken cancellationToken)
     {
-        var sale = await store.GetAsync(paymentEvent.Reference, cancellationToken);
+        // The merchant never changes: this instance's cached row answers it; an unknown reference is read.
+        var sale = (await store.LoadCachedAsync(paymentEvent.Reference, cancellationToken))?.Sale;
         if (sale is null || sale.MerchantId != merchantId)
         {
             logger.LogWarning("Webhook {EventName} for unknown reference {Reference} (merchant {MerchantId}) recorded without effect",
@@ -218,55 +271,35 @@ public sealed partial class SaleService(
 
     private async Task<SaleView> ReplayAsync(Machine machine, string reference, CreateSaleRequest request, CancellationToken cancellationToken)
     {
-        var sale = await store.GetAsync(reference, cancellationToken);
+        var sale = await recorder.LoadForReplayAsync(reference, cancellationToken);
         if (sale is null)
         {
             // The first try claimed the id and stopped before writing the sale: finish its work now.
             var validated = CreateSaleValidator.Validate(machine, request);
-            sale = await store.InsertAsync(NewSale(machine, request.MachineSaleId, reference, validated), cancellationToken);
-            await openSales.AddAsync(reference, cancellationToken);
+            sale = (await recorder.InsertAsync(NewSale(machine, request.MachineSaleId, reference, validated), cancellationToken)).Sale;
         }
 
         if (sale.State == SaleState.Created && !sale.PaymentCreated)
         {
             // The first try's Vipps call failed transiently (or its answer was lost): same request, same key.
-            return await CreatePaymentAsync(sale, Merchant(sale.MerchantId), cancellationToken);
+            _ = Merchant(sale.MerchantId);
+            return await CreatePaymentAsync(sale, cancellationToken);
         }
 
         return SaleViews.ToView(sale, await QrAsync(sale, cancellationToken));
     }
 
-    private async Task<SaleView> CreatePaymentAsync(Sale sale, VippsMerchantOptions merchant, CancellationToken cancellationToken)
+    private async Task<SaleView> CreatePaymentAsync(Sale sale, CancellationToken cancellationToken)
     {
-        CreatePaymentResponse response;
-        try
+        var result = await payments.CreateAsync(sale, cancellationToken);
+        return result.Outcome switch
         {
-            response = await vipps.CreatePaymentAsync(sale.MerchantId, VippsPaymentRequests.For(sale, merchant),
-                VippsPaymentRequests.CreateIdempotencyKey(sale.Reference), cancellationToken);
-        }
-        catch (VippsApiException exception) when (exception.IsTransient)
-        {
-            logger.LogWarning(exception, "Sale {Reference}: Vipps unavailable for create; the machine may retry with the same sale id", sale.Reference);
-            throw new SaleException(RefusalKind.ProviderUnavailable, "vipps_unavailable", "Vipps MobilePay did not answer; retry with the same machineSaleId.");
-        }
-        catch (VippsApiException exception)
-        {
-            var code = FailureCode(exception);
-            logger.LogError(exception, "Sale {Reference}: Vipps refused the payment ({Code})", sale.Reference, code);
-            var failed = await recorder.RecordAsync(sale.Reference, new PaymentCreateFailed(code), null, cancellationToken);
-            return SaleViews.ToView(failed.Sale ?? sale);
-        }
-
-        if (string.IsNullOrEmpty(response.RedirectUrl) || !Uri.TryCreate(response.RedirectUrl, UriKind.Absolute, out _))
-        {
-            logger.LogError("Sale {Reference}: Vipps created the payment without a QR link", sale.Reference);
-            throw new SaleException(RefusalKind.ProviderFailed, "vipps_no_qr", "Vipps MobilePay returned no QR for this payment; retry with the same machineSaleId.");
-        }
-
-        var source = new SaleQrSource(merchant.TargetUrlQrApproved ? SaleQrSource.TargetUrl : SaleQrSource.Image, response.RedirectUrl);
-        var result = await recorder.RecordAsync(sale.Reference, new PaymentCreateConfirmed(source), null, cancellationToken);
-        var current = result.Sale ?? sale;
-        return SaleViews.ToView(current, await QrAsync(current, cancellationToken));
+            PaymentCreateOutcome.Unavailable => throw new SaleException(RefusalKind.ProviderUnavailable, "vipps_unavailable", "Vipps MobilePay did not answer; retry with the same machineSaleId."),
+            PaymentCreateOutcome.NoQr => throw new SaleException(RefusalKind.ProviderFailed, "vipps_no_qr", "Vipps MobilePay returned no QR for this payment; retry with the same machineSaleId."),
+            PaymentCreateOutcome.MerchantNotConfigured => throw new SaleException(RefusalKind.NotConfigured, "merchant_not_configured", $"Merchant {sale.MerchantId} of this machine is not configured."),
+            PaymentCreateOutcome.Refused => SaleViews.ToView(result.Sale),
+            _ => SaleViews.ToView(result.Sale, await QrAsync(result.Sale, cancellationToken)),
+        };
     }
 
     private async Task<SaleQr?> QrAsync(Sale sale, CancellationToken cancellationToken)
@@ -299,16 +332,30 @@ public sealed partial class SaleService(
         };
     }
 
-    private async Task<bool> IsStillOpenAsync(string reference, DateTimeOffset claimedAt, CancellationToken cancellationToken) =>
-        await store.GetAsync(reference, cancellationToken) is { } sale
+    /// <summary>Whether the machine's previous sale still occupies it. A cached row that says "free" is taken (this
+    /// instance saw it free); one that says "occupied" is read again before a create is refused on it.</summary>
+    private async Task<bool> IsStillOpenAsync(string reference, DateTimeOffset claimedAt, CancellationToken cancellationToken)
+    {
+        if (store.CachedOrNull(reference) is { OccupiesMachine: false })
+        {
+            return false;
+        }
+
+        return await store.GetAsync(reference, cancellationToken) is { } sale
             ? sale.OccupiesMachine
             : time.GetUtcNow() - claimedAt < AbandonedClaim;
+    }
 
     // ---- helpers ----
 
     private async Task<SaleView> MachineEventAsync(string machineId, string reference, SaleEvent saleEvent, CancellationToken cancellationToken)
     {
-        _ = await OwnedAsync(machineId, reference, cancellationToken) ?? throw NotFound(reference);
+        // Ownership never changes: the cached row answers it (a refusal is still decided on a fresh read).
+        if ((await store.LoadCachedAsync(reference, cancellationToken))?.Sale is not { } owned || owned.MachineId != machineId)
+        {
+            throw NotFound(reference);
+        }
+
         var result = await recorder.RecordAsync(reference, saleEvent, null, cancellationToken);
         return result switch
         {
@@ -320,6 +367,9 @@ public sealed partial class SaleService(
 
     private async Task<Sale?> OwnedAsync(string machineId, string reference, CancellationToken cancellationToken) =>
         await store.GetAsync(reference, cancellationToken) is { } sale && sale.MachineId == machineId ? sale : null;
+
+    private Task<Sale?> OwnedFreshAsync(string machineId, string reference, CancellationToken cancellationToken) =>
+        OwnedAsync(machineId, reference, cancellationToken);
 
     private bool ShouldPollVipps(Sale sale, DateTimeOffset now)
     {

@@ -9,7 +9,7 @@ namespace Vending.Core.Sales;
 /// Turns Vipps payment events (webhook bodies, or entries of the event log found by polling) into sale events. Both
 /// paths use the same dedupe row (<c>w-{name}-{pspReference}</c>), so an event seen by webhook and by poll counts once.
 /// </summary>
-public sealed class VippsEventIngest(SaleRecorder recorder, IVippsEPaymentClient vipps, ILogger<VippsEventIngest> logger)
+public sealed class VippsEventIngest(SaleRecorder recorder, ISaleStore store, IVippsEPaymentClient vipps, TimeProvider time, ILogger<VippsEventIngest> logger)
 {
     public static VippsEventKind? KindOf(string? name) => name?.ToUpperInvariant() switch
     {
@@ -40,8 +40,36 @@ public sealed class VippsEventIngest(SaleRecorder recorder, IVippsEPaymentClient
         }
 
         var observed = new VippsEventObserved(kind, paymentEvent.Amount.Value, paymentEvent.PspReference, paymentEvent.IdempotencyKey, paymentEvent.Timestamp);
+        var cached = store.CachedOrNull(paymentEvent.Reference);
+        if (IsNoOp(observed, cached))
+        {
+            return new TransitionResult(TransitionOutcome.Ignored, cached, null);
+        }
+
         return await recorder.RecordAsync(paymentEvent.Reference, observed,
             SaleEntities.WebhookRowKey(kind.ToString().ToUpperInvariant(), paymentEvent.PspReference), cancellationToken);
+    }
+
+    /// <summary>
+    /// Events known to change nothing, told without touching storage: <c>CREATED</c> (our own create already says the
+    /// payment exists), and a money event carrying the idempotency key of one of our operations this instance saw
+    /// succeed (an operation once succeeded stays so) that the state machine ignores on that row. Anything else
+    /// is decided on the stored row.
+    /// </summary>
+    private bool IsNoOp(VippsEventObserved observed, Sale? cached)
+    {
+        if (observed.Kind == VippsEventKind.Created)
+        {
+            return true;
+        }
+
+        if (cached is null || observed.IdempotencyKey is not { } key
+            || !cached.Operations.Any(operation => operation.IdempotencyKey == key && operation.Status == OperationStatus.Succeeded))
+        {
+            return false;
+        }
+
+        return SaleTransitions.Decide(cached, observed, time.GetUtcNow()).Kind == DecisionKind.Ignore;
     }
 
     /// <summary>Reads the sale's event log at Vipps and records what we missed. Returns how many events changed something.</summary>

@@ -43,6 +43,10 @@ public sealed class MachineSaleIndex(VendingTables tables, TimeProvider time, IL
     private const string ListingPrefix = "t-";
     private const int MaxAttempts = 5;
 
+    /// <summary>Per instance: each machine's <c>open</c> row as last read or written, with its ETag. A stale one fails
+    /// the claim's transaction (412) and is read again, so it only ever saves a read.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TableEntity> _openRows = new(StringComparer.Ordinal);
+
     public async Task<MachineSaleClaim> ClaimAsync(
         string machineId,
         string machineSaleId,
@@ -52,21 +56,33 @@ public sealed class MachineSaleIndex(VendingTables tables, TimeProvider time, IL
     {
         var table = await tables.GetAsync(TableNames.MachineSales, cancellationToken);
         var claimId = Guid.NewGuid().ToString("N");
+        _openRows.TryGetValue(machineId, out var open);
+        var openKnown = open is not null;
         for (var attempt = 1; ; attempt++)
         {
-            var existing = await table.GetEntityIfExistsAsync<TableEntity>(machineId, IdRowKey(machineSaleId), cancellationToken: cancellationToken);
-            if (existing.HasValue && existing.Value is { } claim)
+            if (!openKnown)
             {
-                // Our own claim, if a retried write of ours landed and then answered with a conflict.
-                return new MachineSaleClaim(claim.GetString("Reference")!, claim.GetString("ClaimId") == claimId);
+                var read = await table.GetEntityIfExistsAsync<TableEntity>(machineId, OpenRowKey, cancellationToken: cancellationToken);
+                open = read.HasValue ? read.Value : null;
+                openKnown = true;
             }
 
-            var open = await table.GetEntityIfExistsAsync<TableEntity>(machineId, OpenRowKey, cancellationToken: cancellationToken);
-            if (open.HasValue && open.Value is { } openRow
-                && await isStillOpen(openRow.GetString("Reference")!, openRow.GetDateTimeOffset("ClaimedAt") ?? DateTimeOffset.MinValue, cancellationToken))
+            if (open is not null
+                && await isStillOpen(open.GetString("Reference")!, open.GetDateTimeOffset("ClaimedAt") ?? DateTimeOffset.MinValue, cancellationToken))
             {
+                // The open sale itself, or an older one of this id: a replay, not a second sale.
+                if (open.GetString("MachineSaleId") == machineSaleId)
+                {
+                    return new MachineSaleClaim(open.GetString("Reference")!, false);
+                }
+
+                if (await FindAsync(machineId, machineSaleId, cancellationToken) is { } earlier)
+                {
+                    return new MachineSaleClaim(earlier, false);
+                }
+
                 throw new SaleException(RefusalKind.Conflict, "open_sale_exists",
-                    $"Machine {machineId} has an open sale ({openRow.GetString("MachineSaleId")}); finish or cancel it first.");
+                    $"Machine {machineId} has an open sale ({open.GetString("MachineSaleId")}); finish or cancel it first.");
             }
 
             var now = time.GetUtcNow();
@@ -78,9 +94,10 @@ public sealed class MachineSaleIndex(VendingTables tables, TimeProvider time, IL
             };
             TableTransactionAction[] actions =
             [
-                open.HasValue
-                    ? new(TableTransactionActionType.UpdateReplace, openEntity, open.Value!.ETag)
+                open is not null
+                    ? new(TableTransactionActionType.UpdateReplace, openEntity, open.ETag)
                     : new(TableTransactionActionType.Add, openEntity),
+                // Index 1: its conflict means this machine sale id was claimed before (a replay).
                 new(TableTransactionActionType.Add, new TableEntity(machineId, IdRowKey(machineSaleId))
                 {
                     ["Reference"] = proposedReference,
@@ -96,13 +113,32 @@ public sealed class MachineSaleIndex(VendingTables tables, TimeProvider time, IL
             ];
             try
             {
-                await table.SubmitTransactionAsync(actions, cancellationToken);
+                var response = await table.SubmitTransactionAsync(actions, cancellationToken);
+                if (response.Value.Count > 0 && response.Value[0].Headers.ETag is { } etag)
+                {
+                    openEntity.ETag = etag;
+                    _openRows[machineId] = openEntity;
+                }
+                else
+                {
+                    _openRows.TryRemove(machineId, out _);
+                }
+
                 await AddToDayListingAsync(machineId, proposedReference, now, cancellationToken);
                 return new MachineSaleClaim(proposedReference, true);
             }
             catch (TableTransactionFailedException exception) when (exception.Status is 409 or 412 && attempt < MaxAttempts)
             {
-                // Another create of this machine moved first: look again (it may be this very sale id: a replay).
+                _openRows.TryRemove(machineId, out _);
+                openKnown = false;
+                if (exception.FailedTransactionActionIndex is 1 or null
+                    && await table.GetEntityIfExistsAsync<TableEntity>(machineId, IdRowKey(machineSaleId), cancellationToken: cancellationToken) is { HasValue: true } existing)
+                {
+                    // Claimed before (our own claim, if a retried write of ours landed and then answered with a conflict).
+                    return new MachineSaleClaim(existing.Value!.GetString("Reference")!, existing.Value.GetString("ClaimId") == claimId);
+                }
+
+                // Another create of this machine moved first: look again.
             }
         }
     }

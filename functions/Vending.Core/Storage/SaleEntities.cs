@@ -14,6 +14,9 @@ internal static class SaleEntities
     public const string WebhookPrefix = "w-";
     public const string TransitionIdProperty = "TransitionId";
 
+    /// <summary>When the sale's row in the due index (<c>OpenSales</c>) is due; absent once the reconciler closed it.</summary>
+    public const string DueAtProperty = "DueAt";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter() },
@@ -27,8 +30,9 @@ internal static class SaleEntities
 
     /// <summary><paramref name="transitionId"/> marks which write produced this version, so a retried write that
     /// already succeeded (and then reports 409/412) is recognised as ours.</summary>
-    public static TableEntity ToEntity(Sale sale, string transitionId) => new(sale.Reference, StateRowKey)
+    public static TableEntity ToEntity(Sale sale, string transitionId, DateTimeOffset? dueAt) => new(sale.Reference, StateRowKey)
     {
+        [DueAtProperty] = dueAt is { } due ? DueSaleIndex.Normalize(due) : null,
         [nameof(Sale.MachineId)] = sale.MachineId,
         [nameof(Sale.MachineSaleId)] = sale.MachineSaleId,
         [nameof(Sale.MerchantId)] = sale.MerchantId,
@@ -63,6 +67,8 @@ internal static class SaleEntities
         [nameof(Sale.DeliveredNotChargedAmount)] = sale.DeliveredNotChargedAmount,
         [TransitionIdProperty] = transitionId,
     };
+
+    public static DateTimeOffset? DueAt(TableEntity entity) => Time(entity, DueAtProperty) is { } due ? DueSaleIndex.Normalize(due) : null;
 
     public static Sale FromEntity(TableEntity entity) => new()
     {

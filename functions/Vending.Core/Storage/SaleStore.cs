@@ -25,111 +25,161 @@ public enum TransitionOutcome
 
 public sealed record TransitionResult(TransitionOutcome Outcome, Sale? Sale, SaleDecision? Decision);
 
+public enum CommitOutcome
+{
+    /// <summary>Written; <see cref="CommitResult.Stored"/> is the new row and ETag.</summary>
+    Committed,
+
+    /// <summary>The row changed since it was loaded; <see cref="CommitResult.Stored"/> is the fresh row (null: gone).</summary>
+    Stale,
+
+    /// <summary>The dedupe row of the batch exists: the same event or request was recorded before. Nothing written.</summary>
+    Duplicate,
+}
+
+public sealed record CommitResult(CommitOutcome Outcome, StoredSale? Stored);
+
 public interface ISaleStore
 {
+    /// <summary>The sale as stored now (a read; operator and test reads). The write path uses <see cref="LoadAsync"/>.</summary>
     Task<Sale?> GetAsync(string reference, CancellationToken cancellationToken);
+
+    /// <summary>Reads the state row and its ETag (and caches them for this instance).</summary>
+    Task<StoredSale?> LoadAsync(string reference, CancellationToken cancellationToken);
+
+    /// <summary>This instance's cached row (no read): only for facts that never change (owner, merchant) or a row
+    /// this instance just committed.</summary>
+    Sale? CachedOrNull(string reference);
+
+    /// <summary>This instance's cached row, else a read.</summary>
+    Task<StoredSale?> LoadCachedAsync(string reference, CancellationToken cancellationToken);
 
     /// <summary>Writes a new sale (state row and first history row in one transaction). If the sale already
     /// exists (a retried create), returns the stored one.</summary>
-    Task<Sale> InsertAsync(Sale sale, CancellationToken cancellationToken);
+    Task<StoredSale> InsertAsync(Sale sale, DateTimeOffset dueAt, CancellationToken cancellationToken);
 
-    /// <summary>Decides <paramref name="saleEvent"/> on the stored sale and writes the decision atomically, guarded by
-    /// the state row's ETag; a stale ETag reloads and decides again (bounded). <paramref name="dedupeRowKey"/>, when
-    /// given, is inserted in the same transaction so a repeat of the same event conflicts and is reported Duplicate.</summary>
-    Task<TransitionResult> ApplyAsync(string reference, SaleEvent saleEvent, string? dedupeRowKey, CancellationToken cancellationToken);
+    /// <summary>Writes <paramref name="decision"/> on the row it was decided on, as one entity-group transaction: the
+    /// state row (guarded by <paramref name="loaded"/>'s ETag), the history row, the dedupe row (its insert fails on a
+    /// repeat), the outbox rows, and "sent" marks on outbox rows published since the last write.</summary>
+    Task<CommitResult> CommitAsync(StoredSale loaded, SaleDecision decision, string? dedupeRowKey, DateTimeOffset? dueAt,
+        IReadOnlyList<long> markSent, CancellationToken cancellationToken);
+
+    /// <summary>Moves the sale's due time (null: closes it) and marks outbox rows sent, guarded by the ETag.
+    /// Null: the row changed meanwhile (nothing written).</summary>
+    Task<StoredSale?> SetDueAsync(StoredSale loaded, DateTimeOffset? dueAt, IReadOnlyList<long> markSent, CancellationToken cancellationToken);
+
+    Task<bool> DedupeExistsAsync(string reference, string dedupeRowKey, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<SaleHistoryEntry>> GetHistoryAsync(string reference, CancellationToken cancellationToken);
 
     Task<bool> HasUnsentOutboxAsync(string reference, CancellationToken cancellationToken);
 }
 
-/// <summary>The <c>Sales</c> table: one partition per sale, one entity-group transaction per transition.</summary>
-public sealed class SaleStore(VendingTables tables, TimeProvider time, ILogger<SaleStore> logger) : ISaleStore
+/// <summary>The <c>Sales</c> table: one partition per sale, one entity-group transaction per transition. Storage only:
+/// deciding is <see cref="SaleRecorder"/>'s.</summary>
+public sealed class SaleStore(VendingTables tables, SaleRowCache cache, ILogger<SaleStore> logger) : ISaleStore
 {
-    /// <summary>Enough for a burst of webhooks, commands and polls racing on one sale; each round re-decides on fresh state.</summary>
-    internal const int MaxAttempts = 10;
-
     public async Task<Sale?> GetAsync(string reference, CancellationToken cancellationToken) =>
         (await LoadAsync(reference, cancellationToken))?.Sale;
 
-    public async Task<Sale> InsertAsync(Sale sale, CancellationToken cancellationToken)
+    public Sale? CachedOrNull(string reference) => cache.TryGet(reference)?.Sale;
+
+    public async Task<StoredSale?> LoadCachedAsync(string reference, CancellationToken cancellationToken) =>
+        cache.TryGet(reference) ?? await LoadAsync(reference, cancellationToken);
+
+    public async Task<StoredSale> InsertAsync(Sale sale, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
         var transitionId = Guid.NewGuid().ToString("N");
         TableTransactionAction[] actions =
         [
-            new(TableTransactionActionType.Add, SaleEntities.ToEntity(sale, transitionId)),
+            new(TableTransactionActionType.Add, SaleEntities.ToEntity(sale, transitionId, dueAt)),
             new(TableTransactionActionType.Add, SaleEntities.ToEntity(sale.Reference, SaleTransitions.CreatedHistory(sale))),
         ];
         try
         {
-            await table.SubmitTransactionAsync(actions, cancellationToken);
-            return sale;
+            var response = await table.SubmitTransactionAsync(actions, cancellationToken);
+            return Remember(new StoredSale(sale, ETagOf(response, 0), transitionId, dueAt));
         }
         catch (TableTransactionFailedException exception) when (exception.Status == 409)
         {
             // Inserted by an earlier try of this create (possibly this very request, retried by the SDK).
-            return (await LoadAsync(sale.Reference, cancellationToken))?.Sale
+            return await LoadAsync(sale.Reference, cancellationToken)
                 ?? throw new InvalidOperationException($"Sale {sale.Reference} conflicted on insert but cannot be read.", exception);
         }
     }
 
-    public async Task<TransitionResult> ApplyAsync(string reference, SaleEvent saleEvent, string? dedupeRowKey, CancellationToken cancellationToken)
+    public async Task<CommitResult> CommitAsync(StoredSale loaded, SaleDecision decision, string? dedupeRowKey, DateTimeOffset? dueAt,
+        IReadOnlyList<long> markSent, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
-        for (var attempt = 1; ; attempt++)
+        var transitionId = Guid.NewGuid().ToString("N");
+        var actions = Actions(decision, loaded.ETag, transitionId, dueAt, dedupeRowKey, markSent).ToList();
+        try
         {
-            var stored = await LoadAsync(reference, cancellationToken);
-            if (stored is null)
-            {
-                return new TransitionResult(TransitionOutcome.NotFound, null, null);
-            }
-
-            // A repeat is a repeat whatever the state machine would now say about it (ignore, or refuse a refund
-            // that already moved the sale on). The insert in the transaction below still settles races.
-            if (dedupeRowKey is not null && attempt == 1 && await ExistsAsync(table, reference, dedupeRowKey, cancellationToken))
-            {
-                return new TransitionResult(TransitionOutcome.Duplicate, stored.Sale, null);
-            }
-
-            var decision = SaleTransitions.Decide(stored.Sale, saleEvent, time.GetUtcNow());
-            switch (decision.Kind)
-            {
-                case DecisionKind.Ignore:
-                    return new TransitionResult(TransitionOutcome.Ignored, stored.Sale, decision);
-                case DecisionKind.Refuse:
-                    return new TransitionResult(TransitionOutcome.Refused, stored.Sale, decision);
-            }
-
-            var transitionId = Guid.NewGuid().ToString("N");
-            try
-            {
-                await table.SubmitTransactionAsync(Actions(decision, stored.ETag, transitionId, dedupeRowKey), cancellationToken);
-                return new TransitionResult(TransitionOutcome.Recorded, decision.Sale, decision);
-            }
-            catch (TableTransactionFailedException exception) when (exception.Status is 409 or 412)
-            {
-                var now = await LoadAsync(reference, cancellationToken);
-                if (now?.TransitionId == transitionId)
-                {
-                    // Our write landed; only its (SDK-retried) answer was lost.
-                    return new TransitionResult(TransitionOutcome.Recorded, now.Sale, decision);
-                }
-
-                if (dedupeRowKey is not null && await ExistsAsync(table, reference, dedupeRowKey, cancellationToken))
-                {
-                    return new TransitionResult(TransitionOutcome.Duplicate, now?.Sale, null);
-                }
-
-                if (attempt >= MaxAttempts)
-                {
-                    logger.LogError(exception, "Sale {Reference}: {Event} lost the race {Attempts} times; giving up", reference, saleEvent.GetType().Name, attempt);
-                    throw;
-                }
-
-                logger.LogDebug("Sale {Reference} changed under {Event} (status {Status}); deciding again", reference, saleEvent.GetType().Name, exception.Status);
-            }
+            var response = await table.SubmitTransactionAsync(actions, cancellationToken);
+            return new CommitResult(CommitOutcome.Committed, Remember(new StoredSale(decision.Sale, ETagOf(response, 0), transitionId, dueAt)));
         }
+        catch (TableTransactionFailedException exception) when (exception.Status is 409 or 412)
+        {
+            // The dedupe row is action 2: its conflict is the repeat, told by the batch itself (no read beforehand).
+            if (dedupeRowKey is not null && exception.FailedTransactionActionIndex == 2)
+            {
+                return new CommitResult(CommitOutcome.Duplicate, null);
+            }
+
+            var now = await LoadAsync(loaded.Sale.Reference, cancellationToken);
+            if (now?.TransitionId == transitionId)
+            {
+                // Our write landed; only its (SDK-retried) answer was lost.
+                return new CommitResult(CommitOutcome.Committed, now);
+            }
+
+            if (now is not null && now.ETag == loaded.ETag && exception.FailedTransactionActionIndex is > 0 && exception.FailedTransactionActionIndex != 2)
+            {
+                // The state row is as loaded, so another row of the batch conflicts: deciding again cannot help.
+                throw;
+            }
+
+            if (dedupeRowKey is not null && exception.FailedTransactionActionIndex is null
+                && await DedupeExistsAsync(loaded.Sale.Reference, dedupeRowKey, cancellationToken))
+            {
+                return new CommitResult(CommitOutcome.Duplicate, null);
+            }
+
+            logger.LogDebug("Sale {Reference} changed since it was loaded (status {Status})", loaded.Sale.Reference, exception.Status);
+            return new CommitResult(CommitOutcome.Stale, now);
+        }
+    }
+
+    public async Task<StoredSale?> SetDueAsync(StoredSale loaded, DateTimeOffset? dueAt, IReadOnlyList<long> markSent, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
+        var reference = loaded.Sale.Reference;
+        var actions = new List<TableTransactionAction>
+        {
+            // The whole row as loaded (the ETag proves it is what is stored) with the new due time: a merge cannot
+            // remove a property, and a closed sale has none.
+            new(TableTransactionActionType.UpdateReplace, SaleEntities.ToEntity(loaded.Sale, loaded.TransitionId ?? "", dueAt), loaded.ETag),
+        };
+        actions.AddRange(Marks(reference, markSent));
+        try
+        {
+            var response = await table.SubmitTransactionAsync(actions, cancellationToken);
+            return Remember(loaded with { ETag = ETagOf(response, 0), DueAt = dueAt });
+        }
+        catch (TableTransactionFailedException exception) when (exception.Status is 409 or 412 or 404)
+        {
+            cache.Remove(reference);
+            return null;
+        }
+    }
+
+    public async Task<bool> DedupeExistsAsync(string reference, string dedupeRowKey, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(reference, dedupeRowKey, select: ["RowKey"], cancellationToken);
+        return response.HasValue;
     }
 
     public async Task<IReadOnlyList<SaleHistoryEntry>> GetHistoryAsync(string reference, CancellationToken cancellationToken)
@@ -159,14 +209,16 @@ public sealed class SaleStore(VendingTables tables, TimeProvider time, ILogger<S
         return false;
     }
 
-    private static IEnumerable<TableTransactionAction> Actions(SaleDecision decision, ETag etag, string transitionId, string? dedupeRowKey)
+    private static IEnumerable<TableTransactionAction> Actions(SaleDecision decision, ETag etag, string transitionId, DateTimeOffset? dueAt,
+        string? dedupeRowKey, IReadOnlyList<long> markSent)
     {
         var sale = decision.Sale;
         // UpdateReplace guarded by the ETag argument (the entity's own ETag property is ignored by the SDK).
-        yield return new TableTransactionAction(TableTransactionActionType.UpdateReplace, SaleEntities.ToEntity(sale, transitionId), etag);
+        yield return new TableTransactionAction(TableTransactionActionType.UpdateReplace, SaleEntities.ToEntity(sale, transitionId, dueAt), etag);
         yield return new TableTransactionAction(TableTransactionActionType.Add, SaleEntities.ToEntity(sale.Reference, decision.History!));
         if (dedupeRowKey is not null)
         {
+            // Index 2 (CommitAsync tells a repeat by it).
             yield return new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(sale.Reference, dedupeRowKey)
             {
                 ["HistorySequence"] = decision.History!.Sequence,
@@ -178,26 +230,49 @@ public sealed class SaleStore(VendingTables tables, TimeProvider time, ILogger<S
         {
             yield return new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.ToEntity(outboxEvent));
         }
+
+        foreach (var mark in Marks(sale.Reference, markSent.Where(sequence => decision.Outbox.All(e => e.Sequence != sequence)).ToList()))
+        {
+            yield return mark;
+        }
     }
 
-    private async Task<StoredSale?> LoadAsync(string reference, CancellationToken cancellationToken)
+    /// <summary>"Sent" marks for outbox rows published after an earlier write: merged unconditionally (only ever set true).</summary>
+    private static IEnumerable<TableTransactionAction> Marks(string reference, IReadOnlyList<long> sequences) =>
+        sequences.Select(sequence => new TableTransactionAction(TableTransactionActionType.UpdateMerge, new TableEntity(reference, OutboxRows.RowKey(sequence))
+        {
+            [OutboxRows.SentProperty] = true,
+        }, ETag.All));
+
+    public async Task<StoredSale?> LoadAsync(string reference, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
         var response = await table.GetEntityIfExistsAsync<TableEntity>(reference, SaleEntities.StateRowKey, cancellationToken: cancellationToken);
         if (!response.HasValue || response.Value is null)
         {
+            cache.Remove(reference);
             return null;
         }
 
         var entity = response.Value;
-        return new StoredSale(SaleEntities.FromEntity(entity), entity.ETag, entity.GetString(SaleEntities.TransitionIdProperty));
+        return Remember(new StoredSale(SaleEntities.FromEntity(entity), entity.ETag, entity.GetString(SaleEntities.TransitionIdProperty), SaleEntities.DueAt(entity)));
     }
 
-    private static async Task<bool> ExistsAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    private StoredSale Remember(StoredSale stored)
     {
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, select: ["RowKey"], cancellationToken);
-        return response.HasValue;
+        if (stored.ETag == default)
+        {
+            // The answer carried no ETag: nothing to guard a write with, so the next use reads.
+            cache.Remove(stored.Sale.Reference);
+        }
+        else
+        {
+            cache.Put(stored);
+        }
+
+        return stored;
     }
 
-    private sealed record StoredSale(Sale Sale, ETag ETag, string? TransitionId);
+    private static ETag ETagOf(Response<IReadOnlyList<Response>> response, int index) =>
+        response.Value.Count > index && response.Value[index].Headers.ETag is { } etag ? etag : default;
 }

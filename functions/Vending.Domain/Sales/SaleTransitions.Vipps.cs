@@ -83,6 +83,12 @@ public static partial class SaleTransitions
             return Record(sale, after, now, history, $"{operation.Id} {kind} {observed.Amount} done (reported by Vipps)", commands, finalTransition);
         }
 
+        if (operation is { Status: OperationStatus.Succeeded } && observed.IdempotencyKey == operation.IdempotencyKey)
+        {
+            // Our own key on an operation Vipps already answered 2xx: it tells nothing new (and costs no write).
+            return Ignore(sale);
+        }
+
         if (operation is { Status: OperationStatus.Succeeded })
         {
             return Record(sale, Replace(sale, operation with { ConfirmedByVipps = true }), now, history, $"{operation.Id} confirmed by Vipps");

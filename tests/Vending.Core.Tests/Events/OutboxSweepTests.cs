@@ -6,7 +6,7 @@ using Vending.Testing;
 
 namespace Vending.Core.Tests.Events;
 
-/// <summary>Each test walks the whole OpenSales list, so each starts its own empty Azurite.</summary>
+/// <summary>Each test walks every due row of the OpenSales index, so each starts its own empty Azurite.</summary>
 public class OutboxSweepTests
 {
     [Fact]

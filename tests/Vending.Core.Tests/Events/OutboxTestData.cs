@@ -24,7 +24,7 @@ internal static class OutboxTestData
         RefundedAmount: 0);
 
     /// <summary>The Sales and OpenSales tables as the sale service leaves them: pending outbox rows in the sale's
-    /// partition beside its state and history rows, and the sale listed as open.</summary>
+    /// partition beside its state and history rows, and the sale listed as due.</summary>
     public static async Task<TableServiceClient> TablesAsync(string connectionString)
     {
         var tables = new TableServiceClient(connectionString);
@@ -41,8 +41,10 @@ internal static class OutboxTestData
             await sales.AddEntityAsync(OutboxRows.ToEntity(Event(reference, sequence)));
         }
 
+        // Listed in the due index, due in the past (in reference order, as the tests' sales are named).
+        var dueAt = new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(reference.Sum(c => c));
         await tables.GetTableClient(OutboxRows.OpenSalesTable)
-            .UpsertEntityAsync(new TableEntity(OutboxRows.OpenSalesPartition, reference));
+            .UpsertEntityAsync(new TableEntity(OutboxRows.OpenSalesPartition, Vending.Core.Storage.DueSaleIndex.RowKey(reference, dueAt)) { ["Reference"] = reference });
     }
 
     public static async Task<Dictionary<long, bool>> SentFlagsAsync(TableServiceClient tables, string reference)

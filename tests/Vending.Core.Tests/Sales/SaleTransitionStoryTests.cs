@@ -135,12 +135,24 @@ public class SaleTransitionStoryTests
     }
 
     [Fact]
-    public void Captured_webhook_after_the_command_result_only_confirms()
+    public void Captured_webhook_with_our_key_after_the_command_result_changes_nothing()
     {
         var captured = Captured();
         var capture = captured.Operations.Single(operation => operation.Kind == OperationKind.Capture);
 
-        var confirmation = Apply(captured, VippsEvent(VippsEventKind.Captured, 3000, capture.IdempotencyKey));
+        var decision = Decide(captured, VippsEvent(VippsEventKind.Captured, 3000, capture.IdempotencyKey));
+
+        Assert.Equal(DecisionKind.Ignore, decision.Kind);
+        Assert.Equal(3000, decision.Sale.CapturedAmount);
+    }
+
+    [Fact]
+    public void Captured_webhook_without_a_key_after_the_command_result_only_confirms()
+    {
+        var captured = Captured();
+        var capture = captured.Operations.Single(operation => operation.Kind == OperationKind.Capture);
+
+        var confirmation = Apply(captured, VippsEvent(VippsEventKind.Captured, 3000));
         Assert.Equal(3000, confirmation.CapturedAmount);
         Assert.True(confirmation.FindOperation(capture.Id)!.ConfirmedByVipps);
     }

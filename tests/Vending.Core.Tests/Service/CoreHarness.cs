@@ -46,12 +46,17 @@ public sealed class CoreHarness
     public const string ImageLink = "https://qr-image.example/v1?token=abc";
     public const string TargetUrl = "https://qr.vipps.example/pay/abc";
 
-    public CoreHarness(AzuriteFixture azurite, VendingOptions? options = null)
+    public CoreHarness(AzuriteFixture azurite, VendingOptions? options = null, IOutboxDispatcher? outbox = null, params Azure.Core.Pipeline.HttpPipelinePolicy[] policies)
     {
+        if (outbox is not null)
+        {
+            Outbox.Add(outbox);
+        }
+
         Time = new ManualTime(DateTimeOffset.UtcNow);
-        var tables = azurite.Tables();
-        Store = new SaleStore(tables, Time, NullLogger<SaleStore>.Instance);
-        OpenSales = new OpenSaleList(tables, Time);
+        var tables = azurite.Tables(policies);
+        Store = new SaleStore(tables, Cache, NullLogger<SaleStore>.Instance);
+        Due = new DueSaleIndex(tables);
         var vippsOptions = Microsoft.Extensions.Options.Options.Create(new VippsOptions
         {
             BaseUrl = new Uri("http://127.0.0.1:1"),
@@ -77,13 +82,15 @@ public sealed class CoreHarness
         Images.Setup(i => i.FetchAsync(It.IsAny<Uri>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(new FetchedImage("image/svg+xml", "<svg>vipps</svg>"u8.ToArray()));
 
-        Recorder = new SaleRecorder(Store, Queue, OpenSales, Notifier, Array.Empty<IOutboxDispatcher>(), NullLogger<SaleRecorder>.Instance);
-        var ingest = new VippsEventIngest(Recorder, Vipps.Object, NullLogger<VippsEventIngest>.Instance);
-        Service = new SaleService(Store, new MachineSaleIndex(tables, Time), OpenSales, new UnmatchedWebhookLog(tables, Time), Recorder, ingest,
-            Notifier, new SaleViews(new QrRenderer()), Images.Object, Vipps.Object, vippsOptions, Time, NullLogger<SaleService>.Instance);
-        Processor = new SaleCommandProcessor(Store, Recorder, Queue, Vipps.Object, ingest, Microsoft.Extensions.Options.Options.Create(Options), Time,
+        var options2 = Microsoft.Extensions.Options.Options.Create(Options);
+        Recorder = new SaleRecorder(Store, Cache, Due, Queue, Notifier, Outbox, options2, Time, NullLogger<SaleRecorder>.Instance);
+        var ingest = new VippsEventIngest(Recorder, Store, Vipps.Object, Time, NullLogger<VippsEventIngest>.Instance);
+        var payments = new PaymentCreation(Recorder, Vipps.Object, vippsOptions, NullLogger<PaymentCreation>.Instance);
+        Service = new SaleService(Store, new MachineSaleIndex(tables, Time), new UnmatchedWebhookLog(tables, Time), Recorder, payments, ingest,
+            Notifier, new SaleViews(new QrRenderer()), Images.Object, vippsOptions, Time, NullLogger<SaleService>.Instance);
+        Processor = new SaleCommandProcessor(Store, Recorder, Queue, Vipps.Object, ingest, options2, Time,
             NullLogger<SaleCommandProcessor>.Instance);
-        Reconciler = new Reconciler(OpenSales, Store, Recorder, ingest, Vipps.Object, Microsoft.Extensions.Options.Options.Create(Options), vippsOptions, Time, NullLogger<Reconciler>.Instance);
+        Reconciler = new Reconciler(Due, Store, Cache, Recorder, payments, ingest, Vipps.Object, Outbox, options2, Time, NullLogger<Reconciler>.Instance);
     }
 
     public ManualTime Time { get; }
@@ -93,7 +100,13 @@ public sealed class CoreHarness
     public SaleChangeNotifier Notifier { get; } = new();
     public VendingOptions Options { get; }
     public ISaleStore Store { get; }
-    public IOpenSaleList OpenSales { get; }
+
+    /// <summary>This instance's row cache (a test clears it to play another instance).</summary>
+    public SaleRowCache Cache { get; } = new();
+    public IDueSaleIndex Due { get; }
+
+    /// <summary>None by default; a test that publishes adds its dispatcher here before the harness is built.</summary>
+    public List<IOutboxDispatcher> Outbox { get; } = [];
     public SaleRecorder Recorder { get; }
     public SaleService Service { get; }
     public SaleCommandProcessor Processor { get; }

@@ -34,6 +34,8 @@ public class ReconcilerTests(AzuriteFixture azurite)
         _core.Vipps.Setup(v => v.GetPaymentEventsAsync("vippsno", reference, It.IsAny<CancellationToken>()))
             .ReturnsAsync([CoreHarness.Event(reference, "AUTHORIZED")]);
 
+        // The reconciler looks when the sale is due: a payment still CREATED is first checked CreatedCheck after create.
+        _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
         var report = await _core.Reconciler.RunOnceAsync(default);
 
         Assert.Equal(SaleState.Authorized, (await _core.SaleAsync(reference)).State);
@@ -175,7 +177,9 @@ public class ReconcilerTests(AzuriteFixture azurite)
         harness.Vipps.Setup(v => v.GetPaymentEventsAsync("vippsno", It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((string _, string reference, CancellationToken _) => known.Contains(reference) ? [CoreHarness.Event(reference, "AUTHORIZED")] : []);
 
-        var open = (await harness.OpenSales.ListAsync(100_000, default)).Count;
+        var open = (await harness.Due.ListAsync(100_000, null, default)).Count;
+        Assert.Equal(sales, open);
+        harness.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
         var passes = open / batchSize + 2;
         for (var pass = 0; pass < passes; pass++)
         {
@@ -198,8 +202,9 @@ public class ReconcilerTests(AzuriteFixture azurite)
         await _core.RunCommandsAsync();
         Assert.Equal(SaleState.Captured, (await _core.SaleAsync(reference)).State);
 
+        _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
         await _core.Reconciler.RunOnceAsync(default);
-        Assert.Contains(await _core.OpenSales.ListAsync(100_000, default), entry => entry.Reference == reference);
+        Assert.Contains(await _core.Due.ListAsync(100_000, null, default), entry => entry.Reference == reference);
 
         _core.Time.Advance(TimeSpan.FromSeconds(_core.Options.VendReportDeadlineSeconds));
         await _core.Reconciler.RunOnceAsync(default);
@@ -219,23 +224,32 @@ public class ReconcilerTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task A_finished_sale_leaves_the_open_list_only_when_its_events_are_sent()
+    public async Task A_finished_sale_leaves_the_due_index_only_when_its_events_are_sent()
     {
-        var (_, reference) = await CreatedSaleAsync();
-        await _core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "ABORTED"), default);
+        // Publishing fails (the topic is down): the events stay pending in the outbox.
+        var outbox = new Mock<Vending.Domain.Events.IOutboxDispatcher>();
+        outbox.Setup(o => o.PublishAsync(It.IsAny<IReadOnlyList<Vending.Domain.Events.OutboxEvent>>(), It.IsAny<CancellationToken>())).ReturnsAsync(0);
+        outbox.Setup(o => o.PublishPendingAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync(((IReadOnlyList<long>)[], false));
+        var core = new CoreHarness(azurite, outbox: outbox.Object);
+        var reference = (await core.Service.CreateAsync(CoreHarness.Machine(), CoreHarness.Request(), default)).Sale.Reference;
+        await core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "ABORTED"), default);
 
-        await _core.Reconciler.RunOnceAsync(default);
-        Assert.Contains(await _core.OpenSales.ListAsync(10000, default), entry => entry.Reference == reference);
+        core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
+        await core.Reconciler.RunOnceAsync(default);
+        Assert.Contains(await core.Due.ListAsync(100_000, null, default), entry => entry.Reference == reference);
+        Assert.True(await core.Store.HasUnsentOutboxAsync(reference, default));
 
+        // The topic is back: the pending rows are published; the reconciler's close marks them sent.
         var sales = azurite.Table(Vending.Core.Storage.TableNames.Sales);
-        foreach (var row in sales.Query<Azure.Data.Tables.TableEntity>(row => row.PartitionKey == reference && row.RowKey.CompareTo("o-") >= 0 && row.RowKey.CompareTo("o.") < 0))
-        {
-            row["Sent"] = true;
-            await sales.UpdateEntityAsync(row, row.ETag);
-        }
+        var pending = sales.Query<Azure.Data.Tables.TableEntity>(row => row.PartitionKey == reference && row.RowKey.CompareTo("o-") >= 0 && row.RowKey.CompareTo("o.") < 0)
+            .Select(row => Vending.Core.Events.OutboxRows.ToEvent(row).Sequence).Order().ToList();
+        Assert.NotEmpty(pending);
+        outbox.Setup(o => o.PublishPendingAsync(reference, It.IsAny<CancellationToken>())).ReturnsAsync(((IReadOnlyList<long>)pending, true));
 
-        await _core.Reconciler.RunOnceAsync(default);
-        Assert.DoesNotContain(await _core.OpenSales.ListAsync(10000, default), entry => entry.Reference == reference);
+        core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.RevisitFloor);
+        await core.Reconciler.RunOnceAsync(default);
+        Assert.DoesNotContain(await core.Due.ListAsync(100_000, null, default), entry => entry.Reference == reference);
+        Assert.False(await core.Store.HasUnsentOutboxAsync(reference, default));
     }
 
     [Fact]
@@ -247,6 +261,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
         await _core.RunCommandsAsync();
         _core.Vipps.Setup(v => v.GetPaymentAsync("vippsno", reference, It.IsAny<CancellationToken>())).ReturnsAsync(Details(reference, "AUTHORIZED", captured: 0));
 
+        _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
         await _core.Reconciler.RunOnceAsync(default);
         await _core.Reconciler.RunOnceAsync(default);
 

@@ -21,13 +21,13 @@ public class ReconciliationReportTests(AzuriteFixture azurite)
         }
 
         // A batch far smaller than the list (other tests' sales share it): several pages are needed.
-        var open = (await core.OpenSales.ListAsync(100_000, default)).Count;
+        var open = (await core.Due.ListAsync(100_000, null, default)).Select(entry => entry.Reference).Distinct().Count();
         var options = new VendingOptions { PublicBaseUrl = new Uri("http://127.0.0.1:7072"), ReconcileBatchSize = Math.Max(2, open / 5 + 1) };
         Assert.True(options.ReconcileBatchSize < open);
         var machines = new Mock<IMachineDirectory>();
         machines.Setup(m => m.ListAsync(It.IsAny<CancellationToken>())).ReturnsAsync([]);
         core.Time.Advance(SaleService.PaymentLifetime + TimeSpan.FromMinutes(2));
-        var queries = new OperatorSaleQueries(azurite.Tables(), core.Store, core.OpenSales, machines.Object,
+        var queries = new OperatorSaleQueries(azurite.Tables(), core.Store, core.Due, machines.Object,
             Microsoft.Extensions.Options.Options.Create(options), core.Time);
 
         var report = await queries.ReconcileAsync(10, default);

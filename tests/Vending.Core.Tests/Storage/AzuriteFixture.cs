@@ -35,8 +35,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
         return new VendingTables(new TableServiceClient(ConnectionString, options));
     }
 
-    public SaleStore Store(TimeProvider? time = null, params HttpPipelinePolicy[] policies) =>
-        new(Tables(policies), time ?? TimeProvider.System, NullLogger<SaleStore>.Instance);
+    /// <summary>A fresh instance's write path (its own row cache) over these tables.</summary>
+    public StoreInstance Store(TimeProvider? time = null, params HttpPipelinePolicy[] policies) =>
+        new(Tables(policies), time ?? TimeProvider.System);
 
     public TableClient Table(string name) => new(ConnectionString, name);
 }

@@ -31,10 +31,11 @@ internal static class SalesTable
         return response.HasValue ? ToStoredSale(response.Value!) : null;
     }
 
+    /// <summary>Still listed in the due index: its state row names a due time (the reconciler's close removes it).</summary>
     internal static async Task<bool> IsOpenAsync(TableServiceClient tables, string reference, CancellationToken cancellationToken)
     {
-        var response = await tables.GetTableClient(TableNames.OpenSales).GetEntityIfExistsAsync<TableEntity>(Vending.Core.Events.OutboxRows.OpenSalesPartition, reference, cancellationToken: cancellationToken);
-        return response.HasValue;
+        var response = await tables.GetTableClient(TableNames.Sales).GetEntityIfExistsAsync<TableEntity>(reference, SaleEntities.StateRowKey, cancellationToken: cancellationToken);
+        return response.HasValue && SaleEntities.DueAt(response.Value!) is not null;
     }
 
     /// <summary>A sale's history rows, oldest first, through the core's own mapping.</summary>
