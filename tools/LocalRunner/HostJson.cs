@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace LocalRunner;
 
 /// <summary>The queue settings of host.json (<c>extensions.queues</c>), with the Functions host's defaults.</summary>
-public sealed record QueueHostSettings(int MaxDequeueCount, TimeSpan VisibilityTimeout, TimeSpan MaxPollingInterval, int BatchSize, bool Base64)
+internal sealed record QueueHostSettings(int MaxDequeueCount, TimeSpan VisibilityTimeout, TimeSpan MaxPollingInterval, int BatchSize, bool Base64)
 {
     public static QueueHostSettings Defaults { get; } = new(5, TimeSpan.Zero, TimeSpan.FromMinutes(1), 16, Base64: true);
 

@@ -237,7 +237,7 @@ public sealed class LocalRunnerApp : IAsyncDisposable
 
     private static string FindWebRoot(string contentRoot, string? repositoryRoot)
     {
-        var source = repositoryRoot is null ? null : Path.Combine(repositoryRoot, "tools", "LocalRunner", "wwwroot");
+        var source = repositoryRoot is null ? null : Path.Combine(repositoryRoot, "tools", "FunctionsHost", "wwwroot");
         return source is not null && Directory.Exists(source) ? source : Path.Combine(contentRoot, "wwwroot");
     }
 

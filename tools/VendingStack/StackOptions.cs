@@ -39,8 +39,9 @@ public sealed class StackOptions
     /// <summary>How many instances of the Function App run over the same storage; more than one puts a round-robin front before them.</summary>
     public int Instances { get; set; } = 1;
 
-    /// <summary>How an instance is hosted: <see cref="FunctionAppHosting.InProcess"/> (default) or <see cref="FunctionAppHosting.ChildProcess"/>.</summary>
-    public FunctionAppFactory FunctionAppFactory { get; set; } = FunctionAppHosting.InProcess;
+    /// <summary>How an instance is hosted: <see cref="FunctionAppHosting.WorkerHost"/> (default: the Functions host in
+    /// this process, the real isolated worker beside it) or <see cref="FunctionAppHosting.ChildProcess"/> (both killable).</summary>
+    public FunctionAppFactory FunctionAppFactory { get; set; } = FunctionAppHosting.WorkerHost;
 
     /// <summary>0 = a free port. Blob, queue and table use this and the next two.</summary>
     public int AzuritePort { get; set; }
@@ -108,6 +109,8 @@ public sealed class StackOptions
         StackProfile.EndToEnd => new StackOptions
         {
             Profile = profile,
+            // Until the end-to-end tests stop reading the app's services, they host it in process.
+            FunctionAppFactory = FunctionAppHosting.InProcess,
             FunctionKey = "e2e-function-key",
             TimerIntervalSeconds = 1,
             QueueMaxPollingInterval = TimeSpan.FromMilliseconds(250),

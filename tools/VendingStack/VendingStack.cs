@@ -134,6 +134,8 @@ public sealed class VendingStack : IAsyncDisposable
         var wiring = _wiring;
         foreach (var (key, value) in new Dictionary<string, string?>
         {
+            ["FunctionsHost:LocalSettingsPath"] = localSettings,
+            ["FunctionsHost:FunctionKey"] = _options.FunctionKey,
             ["LocalRunner:LocalSettingsPath"] = localSettings,
             ["LocalRunner:FunctionKey"] = _options.FunctionKey,
             ["VendingStorage"] = storage,
@@ -148,6 +150,7 @@ public sealed class VendingStack : IAsyncDisposable
 
         if (_options.TimerIntervalSeconds is { } interval)
         {
+            wiring["FunctionsHost:TimerIntervalSeconds"] = interval.ToString(CultureInfo.InvariantCulture);
             wiring["LocalRunner:TimerIntervalSeconds"] = interval.ToString(CultureInfo.InvariantCulture);
         }
 
@@ -158,7 +161,7 @@ public sealed class VendingStack : IAsyncDisposable
 
         if (_options.QueueMaxPollingInterval is { } polling)
         {
-            wiring["LocalRunner:HostJsonPath"] = await HostJsonPollingAsync(root, polling, cancellationToken);
+            wiring["FunctionsHost:HostJsonPath"] = wiring["LocalRunner:HostJsonPath"] = await HostJsonPollingAsync(root, polling, cancellationToken);
         }
 
         foreach (var (key, value) in _options.AppSettings)
@@ -166,7 +169,7 @@ public sealed class VendingStack : IAsyncDisposable
             wiring[key] = value;
         }
 
-        foreach (var (key, value) in LocalSettingsValues(wiring["LocalRunner:LocalSettingsPath"]!))
+        foreach (var (key, value) in LocalSettingsValues(wiring["FunctionsHost:LocalSettingsPath"]!))
         {
             _settings[key] = value;
         }
@@ -191,6 +194,7 @@ public sealed class VendingStack : IAsyncDisposable
             if (value is { Length: >= 8 } && (key.EndsWith(":WebhookSecret", StringComparison.OrdinalIgnoreCase)
                 || key.EndsWith(":ClientSecret", StringComparison.OrdinalIgnoreCase)
                 || key.EndsWith(":SubscriptionKey", StringComparison.OrdinalIgnoreCase)
+                || key.Equals("FunctionsHost:FunctionKey", StringComparison.OrdinalIgnoreCase)
                 || key.Equals("LocalRunner:FunctionKey", StringComparison.OrdinalIgnoreCase)))
             {
                 _secrets.Add(value);

@@ -2,9 +2,9 @@ namespace Vending.Stack.Instances;
 
 /// <summary>
 /// One instance of the Function App: its functions (HTTP, queue, timer) on its own port over the stack's shared
-/// storage. The one seam between the stack and how the app is hosted: today the in-process local runner
-/// (<see cref="InProcessFunctionApp"/>) or the runner as a child process a test can kill (<see cref="ChildProcessFunctionApp"/>);
-/// a host that runs the real isolated worker plugs in through <see cref="StackOptions.FunctionAppFactory"/>.
+/// storage. The one seam between the stack and how the app is hosted (<see cref="StackOptions.FunctionAppFactory"/>):
+/// the local Functions host with the real isolated worker, in this process (<see cref="WorkerHostFunctionApp"/>) or as a
+/// child process a test can kill (<see cref="ChildProcessFunctionApp"/>).
 /// </summary>
 public interface IFunctionAppInstance : IAsyncDisposable
 {
@@ -44,6 +44,34 @@ public static class FunctionAppHosting
     /// <summary>The local runner in this process: fastest to start, its services reachable by tests.</summary>
     public static readonly FunctionAppFactory InProcess = spec => new InProcessFunctionApp(spec);
 
-    /// <summary>The local runner as a child process (built next to this library): it can be killed like a crash.</summary>
-    public static readonly FunctionAppFactory ChildProcess = spec => new ChildProcessFunctionApp(spec, ChildProcessFunctionApp.FindRunnerDll());
+    /// <summary>The Functions host in this process, the Function App as the real isolated worker in a child process.</summary>
+    public static readonly FunctionAppFactory WorkerHost = spec => new WorkerHostFunctionApp(spec);
+
+    /// <summary>The Functions host as a child process (its worker a child of that): both can be killed like a crash.</summary>
+    public static readonly FunctionAppFactory ChildProcess = spec => new ChildProcessFunctionApp(spec, ChildProcessFunctionApp.FindHostDll(), HostSettings(spec));
+
+    /// <summary>The Function App's build output of the caller's configuration (Release under <c>dotnet run -c Release</c>).</summary>
+    public static string FunctionAppDirectory()
+    {
+        var repositoryRoot = Vending.Testing.Azurite.RepositoryRoot();
+        return CallerConfigurations()
+            .Select(c => Path.Combine(repositoryRoot, "functions", "VendingFunctions", "bin", c, "net10.0"))
+            .FirstOrDefault(d => File.Exists(Path.Combine(d, "worker.config.json")))
+            ?? throw new InvalidOperationException("The Function App is not built (functions/VendingFunctions/bin/*/net10.0/worker.config.json): build the caller, which builds it first.");
+    }
+
+    /// <summary>The caller's build configuration first (the folder above its net10.0), then Release, then Debug.</summary>
+    internal static IEnumerable<string> CallerConfigurations()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Release";
+        return new[] { configuration, "Release", "Debug" }.Distinct();
+    }
+
+    /// <summary>The instance's settings plus where the host finds the Function App.</summary>
+    internal static Dictionary<string, string?> HostSettings(FunctionAppInstanceSpec spec)
+    {
+        var settings = new Dictionary<string, string?>(spec.Settings, StringComparer.OrdinalIgnoreCase);
+        settings.TryAdd("FunctionsHost:FunctionAppPath", FunctionAppDirectory());
+        return settings;
+    }
 }
