@@ -25,9 +25,10 @@ public sealed class StackInstanceTests
 
         // The worker's own record (its middleware's request line, sent as RpcLog) on one line with level and category.
         await HostStack.WaitUntilAsync(
-            () => Task.FromResult(ReadLines(instance.LogPath).Any(l => l.Contains(" Information VendingFunctions.Http.HttpPipelineMiddleware: HTTP GET /api/health ran function Health: 200", StringComparison.Ordinal))),
+            () => Task.FromResult(ReadLines(instance.LogPath).Any(l => l.StartsWith("info: VendingFunctions.Http.HttpPipelineMiddleware[0] HTTP GET /api/health ran function Health: 200", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(10), "the worker's request line in " + instance.LogPath);
-        Assert.All(ReadLines(instance.LogPath), line => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (Trace|Debug|Information|Warning|Error|Critical) \S+: ", line));
+        // Every line is a whole record in the console's single-line shape: level, category, event id, message.
+        Assert.All(ReadLines(instance.LogPath), line => Assert.Matches(@"^(trce|dbug|info|warn|fail|crit): [^\s\[]+\[-?\d+\] ", line));
         Assert.DoesNotContain(ReadLines(instance.LogPath), line => stack.Secrets.Any(secret => line.Contains(secret, StringComparison.Ordinal)));
     }
 
@@ -53,14 +54,19 @@ public sealed class StackInstanceTests
         Assert.False(Alive(host), "the host is gone");
         Assert.All(workers, worker => Assert.False(Alive(worker), $"worker {worker} is gone with its host"));
 
+        // A setting changed in between reaches the next start (the host's worker-start line is not logged at Warning).
+        var workerStarts = ReadLines(instance.LogPath).Count(l => l.StartsWith("info: FunctionsHost.Worker[0] Started worker process", StringComparison.Ordinal));
+        Assert.Equal(1, workerStarts);
+        stack.SetAppSetting("Logging:LogLevel:FunctionsHost.Worker", "Warning");
         await instance.StartAsync(CancellationToken.None);
         Assert.Equal(2, instance.Starts);
+        Assert.Equal(workerStarts, ReadLines(instance.LogPath).Count(l => l.StartsWith("info: FunctionsHost.Worker[0] Started worker process", StringComparison.Ordinal)));
         (await client.VendAsync(reference, "delivered")).AssertStatus(HttpStatusCode.OK);
 
         var captured = await client.WaitForStateAsync(reference, "Captured", TimeSpan.FromSeconds(60));
         Assert.Equal(1500, captured.Json.GetProperty("capturedAmount").GetInt64());
         Assert.Equal(1500L, stack.Simulator.Ledger.Find(reference)!.Captured);
-        Assert.Contains(ReadLines(instance.LogPath), l => l.Contains(" Information VendingFunctions.Http.HttpPipelineMiddleware: HTTP POST /api/payments/" + reference + "/vend ran function", StringComparison.Ordinal));
+        Assert.Contains(ReadLines(instance.LogPath), l => l.StartsWith("info: VendingFunctions.Http.HttpPipelineMiddleware[0] HTTP POST /api/payments/" + reference + "/vend ran function", StringComparison.Ordinal));
     }
 
     private static List<string> ReadLines(string path)

@@ -124,7 +124,7 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         catch (WorkerStartupException exception)
         {
             // The reason (the worker's last words: e.g. the missing setting's name) on one line, and a failing exit code.
-            await Console.Error.WriteLineAsync(LogLine.Format(DateTimeOffset.UtcNow, LogLevel.Critical, "FunctionsHost", "The worker did not start: " + exception.Message, null));
+            await Console.Error.WriteLineAsync(LogLine.Format(LogLevel.Critical, "FunctionsHost", default, "The worker did not start: " + exception.Message, null));
             return 1;
         }
 

@@ -5,36 +5,30 @@ using Microsoft.Extensions.Logging.Console;
 namespace FunctionsHost.Logging;
 
 /// <summary>
-/// One log record as one line: <c>{UTC time} {Level} {Category}: {message} {ExceptionType}: {exception message}</c>.
-/// The host's console and its log file (<see cref="FunctionsHostOptions.LogPath"/>) both write it, the worker's RpcLog
-/// records included, so a test or an operator can read an instance's log as text, one record per line.
+/// One log record as one line, as the console's simple formatter writes it with <c>SingleLine</c> on:
+/// <c>{info|warn|fail|crit|dbug|trce}: {Category}[{EventId}] {message} {exception's ToString()}</c>, line breaks inside
+/// written as spaces. The host's console and its log file (<see cref="FunctionsHostOptions.LogPath"/>) both use it, the
+/// worker's RpcLog records included, so a test or an operator can read an instance's log as text, one record per line.
 /// </summary>
 public static class LogLine
 {
-    public static string Format(DateTimeOffset at, LogLevel level, string category, string message, Exception? exception)
+    public static string Format(LogLevel level, string category, EventId eventId, string message, Exception? exception)
     {
-        var text = exception is null ? message : $"{message} {exception.GetType().FullName}: {exception.Message}";
-        // A multi-line message (a worker's stack trace) stays on its line.
-        text = text.Replace("\r\n", " | ", StringComparison.Ordinal).Replace('\n', ' ').Replace('\r', ' ');
-        return string.Create(CultureInfo.InvariantCulture, $"{at.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {level} {category}: {text}");
+        var text = exception is null ? message : $"{message} {exception}";
+        text = text.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\n', ' ').Replace('\r', ' ');
+        return string.Create(CultureInfo.InvariantCulture, $"{Abbreviation(level)}: {category}[{eventId.Id}] {text}");
     }
-}
 
-/// <summary>The console in <see cref="LogLine"/>'s format (formatter name <c>line</c>).</summary>
-internal sealed class LineConsoleFormatter() : ConsoleFormatter(Name)
-{
-    public new const string Name = "line";
-
-    public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
+    private static string Abbreviation(LogLevel level) => level switch
     {
-        var message = logEntry.Formatter(logEntry.State, logEntry.Exception);
-        if (message is null && logEntry.Exception is null)
-        {
-            return;
-        }
-
-        textWriter.WriteLine(LogLine.Format(DateTimeOffset.UtcNow, logEntry.LogLevel, logEntry.Category, message ?? "", logEntry.Exception));
-    }
+        LogLevel.Trace => "trce",
+        LogLevel.Debug => "dbug",
+        LogLevel.Information => "info",
+        LogLevel.Warning => "warn",
+        LogLevel.Error => "fail",
+        LogLevel.Critical => "crit",
+        _ => "none",
+    };
 }
 
 /// <summary>Appends every record to one file in <see cref="LogLine"/>'s format (flushed per line: a killed host loses nothing written).</summary>
@@ -84,7 +78,7 @@ internal sealed class LineFileLoggerProvider : ILoggerProvider
         {
             if (IsEnabled(logLevel))
             {
-                provider.Write(LogLine.Format(DateTimeOffset.UtcNow, logLevel, category, formatter(state, exception), exception));
+                provider.Write(LogLine.Format(logLevel, category, eventId, formatter(state, exception), exception));
             }
         }
     }
@@ -92,11 +86,14 @@ internal sealed class LineFileLoggerProvider : ILoggerProvider
 
 internal static class LineLoggingExtensions
 {
-    /// <summary>The console in one-line records, and the log file when one is configured.</summary>
+    /// <summary>The console in one-line records (no timestamps, no colours), and the log file when one is configured.</summary>
     public static ILoggingBuilder AddLineLogging(this ILoggingBuilder logging, string? logPath)
     {
-        logging.AddConsole(o => o.FormatterName = LineConsoleFormatter.Name);
-        logging.AddConsoleFormatter<LineConsoleFormatter, ConsoleFormatterOptions>();
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
         if (!string.IsNullOrEmpty(logPath))
         {
             logging.AddProvider(new LineFileLoggerProvider(logPath));

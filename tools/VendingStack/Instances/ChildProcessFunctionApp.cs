@@ -15,7 +15,7 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
 {
     private readonly string _dll;
     private readonly FunctionAppInstanceSpec _spec;
-    private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly IReadOnlyDictionary<string, string?> _defaults;
     private readonly string _logPath;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private Process? _process;
@@ -24,7 +24,8 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
     private long _peakHwmKb;
     private long _peakRssKb;
 
-    public ChildProcessFunctionApp(FunctionAppInstanceSpec spec, string dll, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="defaults">Settings the spec's own override (e.g. where the Function App's build is).</param>
+    public ChildProcessFunctionApp(FunctionAppInstanceSpec spec, string dll, IReadOnlyDictionary<string, string?>? defaults = null)
     {
         if (spec.ConfigureServices is not null)
         {
@@ -33,7 +34,7 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
 
         _dll = dll;
         _spec = spec;
-        _settings = settings ?? spec.Settings;
+        _defaults = defaults ?? new Dictionary<string, string?>();
         Url = spec.BaseUrl.ToString().TrimEnd('/');
         _logPath = spec.LogPath;
     }
@@ -92,7 +93,8 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
         start.ArgumentList.Add(_dll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(Url);
-        foreach (var (key, value) in _settings)
+        // Read at every start: the stack can change a setting for the next start (SetAppSetting).
+        foreach (var (key, value) in _defaults.Where(d => !_spec.Settings.ContainsKey(d.Key)).Concat(_spec.Settings))
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }

@@ -48,7 +48,7 @@ public static class FunctionAppHosting
     public static readonly FunctionAppFactory WorkerHost = spec => new WorkerHostFunctionApp(spec);
 
     /// <summary>The Functions host as a child process (its worker a child of that): both can be killed like a crash.</summary>
-    public static readonly FunctionAppFactory ChildProcess = spec => new ChildProcessFunctionApp(spec, ChildProcessFunctionApp.FindHostDll(), HostSettings(spec));
+    public static readonly FunctionAppFactory ChildProcess = spec => new ChildProcessFunctionApp(spec, ChildProcessFunctionApp.FindHostDll(), HostDefaults());
 
     /// <summary>The Function App's build output of the caller's configuration (Release under <c>dotnet run -c Release</c>).</summary>
     public static string FunctionAppDirectory()
@@ -67,11 +67,19 @@ public static class FunctionAppHosting
         return new[] { configuration, "Release", "Debug" }.Distinct();
     }
 
-    /// <summary>The instance's settings plus where the host finds the Function App.</summary>
+    /// <summary>What the host needs besides the instance's settings (which win): where the Function App's build is.</summary>
+    internal static Dictionary<string, string?> HostDefaults() =>
+        new(StringComparer.OrdinalIgnoreCase) { ["FunctionsHost:FunctionAppPath"] = FunctionAppDirectory() };
+
+    /// <summary>The instance's settings as they are now, over <see cref="HostDefaults"/>.</summary>
     internal static Dictionary<string, string?> HostSettings(FunctionAppInstanceSpec spec)
     {
-        var settings = new Dictionary<string, string?>(spec.Settings, StringComparer.OrdinalIgnoreCase);
-        settings.TryAdd("FunctionsHost:FunctionAppPath", FunctionAppDirectory());
+        var settings = HostDefaults();
+        foreach (var (key, value) in spec.Settings)
+        {
+            settings[key] = value;
+        }
+
         return settings;
     }
 }
