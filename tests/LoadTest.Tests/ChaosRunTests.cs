@@ -52,6 +52,10 @@ public sealed class ChaosRunTests(ITestOutputHelper output)
         Assert.True(report.Sales.ByState.GetValueOrDefault("Captured") >= 3, "fewer than 3 sales were captured");
         Assert.True(report.Sales.ByState.GetValueOrDefault("Aborted") + report.Sales.ByState.GetValueOrDefault("Expired") >= 1);
 
+        // Every measured approval whose AUTHORIZED webhook was delivered or dropped is in one of the two classes.
+        var classified = report.ApprovalWebhookDelivered.Count + report.ApprovalWebhookDropped.Count;
+        Assert.InRange(classified, 1, report.ApprovalToMachine.Count);
+
         // With several instances every measured approval is classified by where its webhook landed and its poll ran.
         Assert.Equal(instances, report.Run.Instances);
         if (instances > 1)

@@ -17,7 +17,30 @@ public static class LoadHarness
 
     public static async Task<LoadReport> RunAsync(LoadOptions options, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.ReconcilerScale)
+        {
+            options.UseReconcilerScaleMode();
+        }
+
         await using var run = new RunContext(options);
+        if (options.ReconcilerScale)
+        {
+            try
+            {
+                await SetupPhase.RunAsync(run, cancellationToken);
+                run.Report.Storage = new StorageFigures { Why = "reconciler-scale mode: no calibration" };
+                await ReconcilerScalePhase.RunAsync(run, cancellationToken);
+            }
+            finally
+            {
+                run.RecordPeakMemory();
+            }
+
+            ReportPhase.Run(run);
+            return run.Report;
+        }
+
         try
         {
             await SetupPhase.RunAsync(run, cancellationToken);

@@ -76,6 +76,32 @@ public sealed class LoadOptions
     /// <summary>Route the runner's storage traffic through a counting proxy (storage requests per sale). Off: "not measured".</summary>
     public bool CountStorage { get; set; } = true;
 
+    /// <summary>Reconciler scale (<c>--reconciler-scale MACHINES,OPEN</c>): machines provisioned; 0: the normal run
+    /// (this mode runs instead of the baseline, calibration, drive and burst, see <see cref="Phases.ReconcilerScalePhase"/>).</summary>
+    public int ReconcilerScaleMachines { get; set; }
+
+    /// <summary>Open sales (one per machine, never approved) during the reconciler-scale idle passes.</summary>
+    public int ReconcilerScaleOpenSales { get; set; }
+
+    /// <summary>Of those, this many are approved and never reported, so their vend deadline makes them due (<c>--reconciler-due</c>).</summary>
+    public int ReconcilerScaleDue { get; set; } = 50;
+
+    /// <summary>Whole reconciler passes per idle window.</summary>
+    public int ReconcilerScalePasses { get; set; } = 5;
+
+    public bool ReconcilerScale => ReconcilerScaleMachines > 0;
+
+    /// <summary>No drive: the reconciler-scale phase makes its own machines and sales, and a walk-away payment must not
+    /// expire while it measures (the command line and <see cref="LoadHarness.RunAsync"/> both call this).</summary>
+    internal void UseReconcilerScaleMode()
+    {
+        Machines = 1;
+        CalibrationSales = 0;
+        BurstSales = 0;
+        BaselineInserts = 0;
+        PaymentExpirySeconds = Math.Max(PaymentExpirySeconds, 3600);
+    }
+
     /// <summary>Progress lines (null: quiet).</summary>
     public Action<string>? Log { get; set; } = Console.WriteLine;
 
@@ -85,7 +111,8 @@ public sealed class LoadOptions
     public const string Usage =
         "Usage: dotnet run --project tools/LoadTest -c Release -- [--machines 50] [--sales 20] [--instances 1] [--faults] [--outage SECONDS] [--seed N] [--json out.json]\n" +
         "       [--burst 200] [--calibration 10] [--baseline-inserts 3000] [--expiry-seconds 8] [--vend-deadline-seconds 10]\n" +
-        "       [--reconciler-seconds 2] [--converge-seconds 120] [--drop-rate 0.1] [--rotate-scenarios] [--no-storage-count]";
+        "       [--reconciler-seconds 2] [--converge-seconds 120] [--drop-rate 0.1] [--rotate-scenarios] [--no-storage-count]\n" +
+        "       [--reconciler-scale MACHINES,OPEN [--reconciler-due 50] [--reconciler-passes 5]]  (instead of the drive)";
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
     {
@@ -113,6 +140,18 @@ public sealed class LoadOptions
                 case "--drop-rate": options.WebhookDropRate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--rotate-scenarios": options.RotateScenarios = true; break;
                 case "--no-storage-count": options.CountStorage = false; break;
+                case "--reconciler-scale":
+                    var pair = Next().Split(',');
+                    if (pair.Length != 2)
+                    {
+                        throw new ArgumentException("--reconciler-scale takes MACHINES,OPEN (e.g. 5000,1000).");
+                    }
+
+                    options.ReconcilerScaleMachines = int.Parse(pair[0], NumberStyles.None, CultureInfo.InvariantCulture);
+                    options.ReconcilerScaleOpenSales = int.Parse(pair[1], NumberStyles.None, CultureInfo.InvariantCulture);
+                    break;
+                case "--reconciler-due": options.ReconcilerScaleDue = Int(); break;
+                case "--reconciler-passes": options.ReconcilerScalePasses = Int(); break;
                 case "-h" or "--help": throw new ArgumentException(Usage);
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.\n{Usage}");
             }
@@ -131,6 +170,17 @@ public sealed class LoadOptions
         if (options.OutageSeconds is < 0 or > 3600)
         {
             throw new ArgumentException("--outage must be 0..3600 seconds.");
+        }
+
+        if (options.ReconcilerScale)
+        {
+            if (options.ReconcilerScaleMachines > 20000 || options.ReconcilerScaleOpenSales > options.ReconcilerScaleMachines
+                || options.ReconcilerScaleDue > options.ReconcilerScaleOpenSales || options.ReconcilerScalePasses is < 1 or > 100)
+            {
+                throw new ArgumentException("--reconciler-scale MACHINES,OPEN: MACHINES 1..20000, OPEN at most MACHINES, --reconciler-due at most OPEN, --reconciler-passes 1..100.");
+            }
+
+            options.UseReconcilerScaleMode();
         }
 
         if (options.VendReportDeadlineSeconds < 10)

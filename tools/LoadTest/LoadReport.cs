@@ -20,6 +20,16 @@ public sealed class LoadReport
     /// <summary>With several instances: approvals whose long poll ran on another instance (it re-reads storage).</summary>
     public LatencySummary? ApprovalCrossInstance { get; set; }
 
+    /// <summary>Approvals whose AUTHORIZED webhook reached the product (the simulator's delivery log says Delivered).</summary>
+    public LatencySummary ApprovalWebhookDelivered { get; set; } = LatencySummary.Of([]);
+
+    /// <summary>Approvals whose AUTHORIZED webhook the simulator dropped (a fault): the machine learned it from the
+    /// long poll's own Vipps poll or the reconciler.</summary>
+    public LatencySummary ApprovalWebhookDropped { get; set; } = LatencySummary.Of([]);
+
+    /// <summary>The reconciler's storage cost per pass at scale (<c>--reconciler-scale</c>); null when not run.</summary>
+    public ReconcilerScaleFigures? ReconcilerScale { get; set; }
+
     public LatencySummary CreatePayment { get; set; } = LatencySummary.Of([]);
 
     /// <summary>Crashed machines: how long after the vend-report deadline the reservation was released.</summary>
@@ -82,6 +92,13 @@ public sealed class LoadReport
             Line($"   long poll on another instance:                   {cross}");
         }
 
+        Line($"   AUTHORIZED webhook delivered: {ApprovalWebhookDelivered}");
+        Line($"   AUTHORIZED webhook dropped:   {ApprovalWebhookDropped}");
+        if (ReconcilerScale is { } scale)
+        {
+            scale.WriteText(Line);
+        }
+
         Line($"Create payment (POST /api/payments):  {CreatePayment}");
         Line($"Crashed machine released after its vend-report deadline by: {ReleaseAfterDeadline} (reconciler every {Run.ReconcilerIntervalSeconds} s)");
         Line($"Webhooks: burst of {Webhooks.BurstCount} AUTHORIZED handled at {Webhooks.BurstHandledPerSecond.ToString("F0", c)}/s " +
@@ -121,7 +138,9 @@ public sealed class LoadReport
         Line();
         if (Violations.Count == 0)
         {
-            Line($"Invariants: all hold for {Sales.Total} sales.");
+            Line(ReconcilerScale is { } scaled
+                ? $"Invariants: the {scaled.DueReleased} due sales were released with nothing captured (reconciler-scale mode: no drive)."
+                : $"Invariants: all hold for {Sales.Total} sales.");
         }
         else
         {
@@ -264,3 +283,106 @@ public sealed class AzuriteBaseline
 }
 
 public sealed record TargetResult(string Name, string Target, string Measured, bool? Met);
+
+/// <summary>The reconciler's storage requests per pass at scale (see <see cref="Phases.ReconcilerScalePhase"/>).</summary>
+public sealed class ReconcilerScaleFigures
+{
+    public bool Measured { get; set; }
+
+    public string? Why { get; set; }
+
+    public int Machines { get; set; }
+
+    public int OpenSales { get; set; }
+
+    public int DueSales { get; set; }
+
+    public int IntervalSeconds { get; set; }
+
+    /// <summary>The product's <c>Vending:ReconcileBatchSize</c> default, for reading "examined per pass".</summary>
+    public int BatchSize { get; set; }
+
+    public double ProvisionSeconds { get; set; }
+
+    public double CreateSeconds { get; set; }
+
+    public int CreateFailures { get; set; }
+
+    /// <summary>Idle passes with the machines provisioned and no open sale.</summary>
+    public PassFigures? IdleEmpty { get; set; }
+
+    /// <summary>Idle passes with <see cref="OpenSales"/> open sales, none due.</summary>
+    public PassFigures? Idle { get; set; }
+
+    /// <summary>The passes from the due sales' authorization until the reconciler released them all (and the commands it enqueued).</summary>
+    public PassFigures? Due { get; set; }
+
+    public int DueReleased { get; set; }
+
+    /// <summary>Idle cost per sale a pass examined: (idle pass - empty pass) / sales examined per idle pass (0 when an
+    /// idle pass examines none).</summary>
+    public double? IdlePerExaminedSale => Idle is { Passes: > 0 } idle && IdleEmpty is { Passes: > 0 } empty
+        ? idle.ExaminedPerPass > 0 ? (idle.RequestsPerPass - empty.RequestsPerPass) / idle.ExaminedPerPass : 0
+        : null;
+
+    /// <summary>What the due window cost per due sale above what its passes would have cost idle: the window's requests
+    /// minus an empty pass's cost per pass and the idle cost per examined sale for every sale its passes examined.
+    /// Normalised by sales examined because a pass's batch (and so its idle cost) varies with the list's cursor.</summary>
+    public double? ExtraPerDueSale => Due is { Passes: > 0 } due && IdleEmpty is { Passes: > 0 } empty && IdlePerExaminedSale is { } perExamined && DueSales > 0
+        ? ((due.RequestsPerPass * due.Passes) - (empty.RequestsPerPass * due.Passes) - (perExamined * due.ExaminedPerPass * due.Passes)) / DueSales
+        : null;
+
+    internal void WriteText(Action<string> line)
+    {
+        var c = CultureInfo.InvariantCulture;
+        if (!Measured && Why is not null)
+        {
+            line($"Reconciler scale: not measured ({Why})");
+            return;
+        }
+
+        line($"Reconciler scale: {Machines} machines provisioned in {ProvisionSeconds.ToString("F0", c)} s, {OpenSales} open sales created in {CreateSeconds.ToString("F0", c)} s " +
+             $"({CreateFailures} failed), timers every {IntervalSeconds} s; requests per pass = table requests (not the watchdog's WebhookRegistrations) + queue puts");
+        line($"   idle, no open sale:        {IdleEmpty}");
+        line($"   idle, {OpenSales} open sales:    {Idle}");
+        line($"   {DueSales} due (vend deadline): {Due}; released {DueReleased}/{DueSales}" +
+             (ExtraPerDueSale is { } extra ? $"; {extra.ToString("F1", c)} requests per due sale above idle" : ""));
+        if (IdlePerExaminedSale is { } perExamined)
+        {
+            line($"   idle cost per open sale a pass examined: {perExamined.ToString("F2", c)} requests");
+        }
+    }
+}
+
+/// <summary>Whole reconciler passes counted in one window.</summary>
+public sealed class PassFigures
+{
+    public string? Why { get; set; }
+
+    /// <summary>False when the window's condition (all due sales released) did not hold before its time limit.</summary>
+    public bool Completed { get; set; }
+
+    public int Passes { get; set; }
+
+    public double Seconds { get; set; }
+
+    public double RequestsPerPass { get; set; }
+
+    /// <summary>Sales the reconciler said it examined, per pass (its log line).</summary>
+    public double ExaminedPerPass { get; set; }
+
+    public SortedDictionary<string, double> ByKindPerPass { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Counted in the window but not the pass's: queue trigger polls, the watchdog's table, table creation.</summary>
+    public SortedDictionary<string, double> LeftOutPerPass { get; set; } = new(StringComparer.Ordinal);
+
+    public override string ToString()
+    {
+        var c = CultureInfo.InvariantCulture;
+        return Why is not null
+            ? $"not measured ({Why})"
+            : $"{RequestsPerPass.ToString("F1", c)} requests per pass over {Passes} passes in {Seconds.ToString("F1", c)} s, {ExaminedPerPass.ToString("F0", c)} sales examined per pass" +
+              (Completed ? "" : " (window ended by its time limit)") +
+              $"; by kind: {string.Join(", ", ByKindPerPass.Select(kv => $"{kv.Key} {kv.Value.ToString("F1", c)}"))}";
+    }
+}

@@ -48,7 +48,9 @@ AnsiConsole.Write(FiguresTable(report));
 AnsiConsole.Write(TargetsTable(report));
 if (report.Passed)
 {
-    AnsiConsole.MarkupLine($"[green]Invariants: all hold for {report.Sales.Total} sales.[/]");
+    AnsiConsole.MarkupLine(report.ReconcilerScale is { } scale
+        ? $"[green]Invariants: the {scale.DueReleased} due sales were released with nothing captured (reconciler-scale mode: no drive).[/]"
+        : $"[green]Invariants: all hold for {report.Sales.Total} sales.[/]");
 }
 else
 {
@@ -82,6 +84,15 @@ static Table FiguresTable(LoadReport report)
     {
         Row("  same instance as the webhook", same.ToString());
         Row("  another instance", cross.ToString());
+    }
+
+    Row("  AUTHORIZED webhook delivered", report.ApprovalWebhookDelivered.ToString());
+    Row("  AUTHORIZED webhook dropped", report.ApprovalWebhookDropped.ToString());
+    if (report.ReconcilerScale is { } scale)
+    {
+        Row("reconciler idle pass, no open sale", scale.IdleEmpty?.ToString() ?? scale.Why ?? "n/a");
+        Row($"reconciler idle pass, {scale.OpenSales} open sales", scale.Idle?.ToString() ?? "n/a");
+        Row($"reconciler passes, {scale.DueSales} due", scale.Due is { } due ? $"{due} (released {scale.DueReleased})" : "n/a");
     }
 
     Row("create payment", report.CreatePayment.ToString());

@@ -25,6 +25,11 @@ public sealed partial class MachineDirectory(
     internal const string Partition = "machine";
     private static readonly HashSet<string> QrFormats = new(StringComparer.Ordinal) { "svg", "png", "url" };
 
+    private readonly MachineAuthCache _cache = new(time);
+
+    /// <summary>Rows held by this instance's authentication cache (tests and diagnostics).</summary>
+    internal int CachedMachines => _cache.Count;
+
     public async Task<Machine?> AuthenticateAsync(string apiKey, CancellationToken cancellationToken)
     {
         if (!MachineKeys.TrySplit(apiKey, out var machineId, out var secret) || !MachineIdRegex().IsMatch(machineId))
@@ -32,24 +37,41 @@ public sealed partial class MachineDirectory(
             return null;
         }
 
+        // Only an acceptance is answered from the cache; a refusal falls through to storage (see MachineAuthCache).
+        if (_cache.TryGet(machineId, out var cached) && Verify(cached, secret) is { } fromCache)
+        {
+            return fromCache;
+        }
+
+        var stamp = _cache.Stamp;
+        var readAt = time.GetUtcNow();
         var entity = await FindAsync(machineId, cancellationToken);
         if (entity is null)
         {
             return null;
         }
 
-        var machine = ToMachine(entity);
-        var current = MachineKeys.Matches(secret, entity.GetString("SecretHash"));
-        // Both compared always, so timing does not tell which key matched.
-        var previous = MachineKeys.Matches(secret, entity.GetString("PreviousSecretHash"))
-            && entity.GetDateTimeOffset("PreviousValidUntil") is { } until && time.GetUtcNow() < until;
-        if (!(current || previous))
+        var row = new MachineAuthRow(ToMachine(entity), entity.GetString("SecretHash"), entity.GetString("PreviousSecretHash"),
+            entity.GetDateTimeOffset("PreviousValidUntil"));
+        _cache.Put(machineId, row, stamp, readAt);
+        if (!KeyMatches(row, secret))
         {
             logger.LogWarning("Machine {MachineId}: authentication with a wrong or expired key", machineId);
             return null;
         }
 
-        return machine.Enabled ? machine : null;
+        return row.Machine.Enabled ? row.Machine : null;
+    }
+
+    private Machine? Verify(MachineAuthRow row, string secret) => KeyMatches(row, secret) && row.Machine.Enabled ? row.Machine : null;
+
+    private bool KeyMatches(MachineAuthRow row, string secret)
+    {
+        var current = MachineKeys.Matches(secret, row.SecretHash);
+        // Both compared always, so timing does not tell which key matched.
+        var previous = MachineKeys.Matches(secret, row.PreviousSecretHash)
+            && row.PreviousValidUntil is { } until && time.GetUtcNow() < until;
+        return current || previous;
     }
 
     public async Task<MachineCredentials> ProvisionAsync(ProvisionMachineRequest request, CancellationToken cancellationToken)
@@ -87,6 +109,7 @@ public sealed partial class MachineDirectory(
         entity["SecretHash"] = MachineKeys.Hash(secret);
         entity["KeyRotatedAt"] = now.ToUniversalTime();
         await UpdateAsync(entity, cancellationToken);
+        _cache.Invalidate(machineId);
         logger.LogInformation("Machine {MachineId}: key rotated; the previous key works for {GraceSeconds} s more", machineId, grace.TotalSeconds);
         return new MachineCredentials(ToMachine(entity), MachineKeys.ApiKey(machineId, secret));
     }
@@ -96,6 +119,7 @@ public sealed partial class MachineDirectory(
         var entity = await RequireAsync(machineId, cancellationToken);
         entity["Enabled"] = enabled;
         await UpdateAsync(entity, cancellationToken);
+        _cache.Invalidate(machineId);
         logger.LogInformation("Machine {MachineId} {Change}", machineId, enabled ? "enabled" : "disabled");
         return ToMachine(entity);
     }

@@ -23,7 +23,37 @@ internal static class ObservePhase
             (report.ApprovalSameInstance, report.ApprovalCrossInstance) = SplitByInstance(run.Records, front);
         }
 
+        (report.ApprovalWebhookDelivered, report.ApprovalWebhookDropped) = SplitByWebhook(run.Records, run.Simulator.WebhookDeliveries.Snapshot());
         report.CreatePayment = run.Metrics.CreatePayment.Summarize();
+    }
+
+    /// <summary>Approval latencies split by what the simulator did with the sale's AUTHORIZED webhook: delivered (a 2xx
+    /// came back for some delivery of it), or dropped by a fault and never delivered (the machine learned it from the
+    /// long poll's own Vipps poll or the reconciler). Sales whose webhook was still pending or abandoned are in neither.</summary>
+    internal static (LatencySummary Delivered, LatencySummary Dropped) SplitByWebhook(IEnumerable<SaleRecord> records, IReadOnlyList<WebhookDeliveryView> deliveries)
+    {
+        var authorized = deliveries.Where(d => d.EventType == AuthorizedEvent).ToLookup(d => d.Reference, StringComparer.Ordinal);
+        var delivered = new LatencyRecorder();
+        var dropped = new LatencyRecorder();
+        foreach (var record in records)
+        {
+            if (record is not { Reference: { } reference, ApprovalToMachine: { } latency })
+            {
+                continue;
+            }
+
+            var webhooks = authorized[reference].ToList();
+            if (webhooks.Any(d => d.Status == DeliveryStatus.Delivered))
+            {
+                delivered.Add(latency);
+            }
+            else if (webhooks.Any(d => d.Status == DeliveryStatus.Dropped))
+            {
+                dropped.Add(latency);
+            }
+        }
+
+        return (delivered.Summarize(), dropped.Summarize());
     }
 
     public static async Task RunAsync(RunContext run, CancellationToken cancellationToken)

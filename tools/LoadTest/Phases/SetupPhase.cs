@@ -92,6 +92,8 @@ internal static class SetupPhase
         ["Events:TopicName"] = "payment-events",
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        // One line per reconciler pass ("Reconciler examined N sales ..."): the reconciler-scale phase counts passes by it.
+        ["Logging:LogLevel:VendingFunctions.Timers.ReconcilerFunction"] = "Information",
     };
 
     private static async Task<List<MachineProfile>> ProvisionAsync(RunContext run, CancellationToken cancellationToken)
