@@ -46,6 +46,15 @@ public sealed class VippsOptions
     [Range(1, 600)]
     public int TokenRefreshBackoffMaxSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How long Vipps keeps a one-time payment open for approval: Vipps documents 10 minutes (5 to open, 5 to approve).
+    /// A sale's <c>expiresAt</c> is this long after Vipps accepted its payment, and a payment Vipps still shows CREATED
+    /// past it (plus <c>Vending:ExpiryGraceSeconds</c>) is terminated so the customer can no longer pay. Change it only
+    /// to follow Vipps, or a simulator configured with another expiry (the local stack's stories run in seconds).
+    /// </summary>
+    [Range(10, 3600)]
+    public int PaymentExpirySeconds { get; set; } = 600;
+
     /// <summary>Keyed by our merchant id (a short name such as <c>vippsno</c>), used everywhere else to name the merchant.</summary>
     [MinLength(1)]
     public Dictionary<string, VippsMerchantOptions> Merchants { get; set; } = new();

@@ -27,7 +27,7 @@ public sealed partial class SaleService(
     TimeProvider time,
     ILogger<SaleService> logger) : ISaleService, ISaleOperatorService
 {
-    /// <summary>Vipps' own expiry for a one-time QR payment.</summary>
+    /// <summary>Vipps' own expiry for a one-time QR payment: the default of <c>Vipps:PaymentExpirySeconds</c>.</summary>
     public static readonly TimeSpan PaymentLifetime = TimeSpan.FromMinutes(10);
 
     /// <summary>Vipps' polling guidance: poll from 5 s after create, at most every 2 s.</summary>
@@ -294,7 +294,7 @@ public sealed partial class SaleService(
             QrRequest = validated.Qr,
             CreatedAt = now,
             UpdatedAt = now,
-            ExpiresAt = now + PaymentLifetime,
+            ExpiresAt = now + TimeSpan.FromSeconds(vippsOptions.Value.PaymentExpirySeconds),
             HistorySequence = 1,
         };
     }

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.DependencyInjection;
 using Vending.Vipps;
 using VendingFunctions.Tests.Operator;
 using VippsSimulator.Faults;
@@ -246,45 +245,40 @@ public sealed class MoneyInLimboStoryTests(MoneyInLimboStack stack) : IClassFixt
     }
 }
 
-/// <summary>Our clock, moved by the test (Vipps' stays where it is): "ten minutes later" for us only.</summary>
-public sealed class ShiftedTime : TimeProvider
+/// <summary>
+/// A stack where Vipps' payment lifetime is 20 s as far as the app knows (<c>Vipps:PaymentExpirySeconds</c>), with
+/// 2 s of grace, while the simulator keeps its payments CREATED for Vipps' 10 minutes: "our expiry passed, Vipps' has
+/// not" happens within seconds of real time, on both clocks as they are.
+/// </summary>
+public sealed class ExpiryStack() : ProductStack(new ProductStackOptions
 {
-    public TimeSpan Offset { get; set; }
-
-    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Offset;
-}
-
-/// <summary>A stack whose runner reads the time from <see cref="Time"/>.</summary>
-public sealed class ShiftedClockStack : ProductStack
-{
-    public ShiftedClockStack() : this(new ShiftedTime())
+    RunnerSettings =
     {
-    }
+        ["Vipps:PaymentExpirySeconds"] = ExpiryStack.LifetimeSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Vending:ExpiryGraceSeconds"] = ExpiryStack.GraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    },
+})
+{
+    public const int LifetimeSeconds = 20;
+    public const int GraceSeconds = 2;
 
-    private ShiftedClockStack(ShiftedTime time) : base(new ProductStackOptions { ConfigureServices = services => services.AddSingleton<TimeProvider>(time) }) =>
-        Time = time;
-
-    public ShiftedTime Time { get; }
+    public static TimeSpan Lifetime => TimeSpan.FromSeconds(LifetimeSeconds);
 }
 
 /// <summary>Expiry decided with Vipps, not by our clock alone.</summary>
-public sealed class ExpiryStoryTests(ShiftedClockStack stack) : IClassFixture<ShiftedClockStack>
+public sealed class ExpiryStoryTests(ExpiryStack stack) : IClassFixture<ExpiryStack>
 {
     [Fact]
     public async Task Inferred_expiry_terminates_the_payment_at_Vipps_so_the_customer_can_no_longer_pay()
     {
         using var machine = await stack.NewMachineAsync("limbo-expiry");
-        var reference = (await machine.CreateSaleAsync(MachineClient.Cola(2200))).Reference;
-        try
-        {
-            // Our clock passes expiry + grace; Vipps' has not (its EXPIRED never came): the payment is still CREATED there.
-            stack.Time.Offset = TimeSpan.FromMinutes(12);
-            await machine.WaitForStateAsync(reference, "Expired", TimeSpan.FromSeconds(40));
-        }
-        finally
-        {
-            stack.Time.Offset = TimeSpan.Zero;
-        }
+        var created = await machine.CreateSaleAsync(MachineClient.Cola(2200));
+        var reference = created.Reference;
+        var expiresAt = created.Json.GetProperty("expiresAt").GetDateTimeOffset();
+
+        // Our expiry + grace passes; Vipps' has not (its EXPIRED never came): the payment is still CREATED there.
+        await machine.WaitForStateAsync(reference, "Expired", ExpiryStack.Lifetime + TimeSpan.FromSeconds(40));
+        Assert.True(DateTimeOffset.UtcNow >= expiresAt.AddSeconds(ExpiryStack.GraceSeconds), $"expired only after {expiresAt:O} + grace");
 
         var ledger = stack.Simulator.Ledger.Find(reference)!;
         Assert.Equal(PaymentState.TERMINATED, ledger.State);
@@ -305,20 +299,23 @@ public sealed class ExpiryStoryTests(ShiftedClockStack stack) : IClassFixture<Sh
             {
                 Rules = { new FaultRule { Endpoint = "create", Kind = FaultKind.ResponseLost, Status = 503, Count = 10 } },
             });
+            var firstTry = DateTimeOffset.UtcNow;
             var first = await late.CreateAsync("late-1", MachineClient.Cola(2400));
             Assert.Equal(("vipps_unavailable", HttpStatusCode.ServiceUnavailable), (first.Code, first.Status));
             stack.Simulator.Faults.Reset();
 
-            stack.Time.Offset = TimeSpan.FromMinutes(5);
+            // Half a lifetime later (the story's time passing in real time; nothing waits on it for synchronization).
+            var later = firstTry + ExpiryStack.Lifetime / 2;
+            await ProductStack.WaitUntilAsync(() => DateTimeOffset.UtcNow >= later, ExpiryStack.Lifetime, "half a lifetime after the first try");
+            var retried = DateTimeOffset.UtcNow;
             var accepted = (await late.CreateAsync("late-1", MachineClient.Cola(2400))).AssertStatus(HttpStatusCode.OK);
             var reference = accepted.Reference;
             var expiresAt = accepted.Json.GetProperty("expiresAt").GetDateTimeOffset();
-            Assert.True(expiresAt >= stack.Time.GetUtcNow() + TimeSpan.FromMinutes(9), $"expiresAt {expiresAt:O}");
+            Assert.True(expiresAt >= retried + ExpiryStack.Lifetime - TimeSpan.FromSeconds(1), $"expiresAt {expiresAt:O}, retried at {retried:O}");
 
-            // Eleven minutes after the first try, 6 after acceptance: the control sale (accepted at once) is expired
-            // by the reconciler; the late one is not, and its customer can still pay.
-            stack.Time.Offset = TimeSpan.FromMinutes(12);
-            await early.WaitForStateAsync(control, "Expired", TimeSpan.FromSeconds(40));
+            // The control sale (accepted at once) is expired by the reconciler; the late one, accepted half a lifetime
+            // later, is not, and its customer can still pay.
+            await early.WaitForStateAsync(control, "Expired", ExpiryStack.Lifetime + TimeSpan.FromSeconds(40));
             Assert.Equal("Created", (await late.GetAsync(reference)).AssertStatus(HttpStatusCode.OK).State);
             Assert.Null(stack.Simulator.Approve(reference));
             await late.WaitForStateAsync(reference, "Authorized");
@@ -328,7 +325,6 @@ public sealed class ExpiryStoryTests(ShiftedClockStack stack) : IClassFixture<Sh
         finally
         {
             stack.Simulator.Faults.Reset();
-            stack.Time.Offset = TimeSpan.Zero;
         }
     }
 }

@@ -2,14 +2,14 @@ global using ApiAnswer = Vending.Stack.Clients.ApiAnswer;
 global using MachineClient = Vending.Stack.Clients.MachineApiClient;
 global using ProvisionedMachine = Vending.Stack.Clients.ProvisionedMachine;
 global using SaleLine = Vending.Stack.Clients.SaleLine;
-using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
-using LocalRunner;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Configuration;
 using Vending.Stack;
 using Vending.Stack.Clients;
 using Vending.Stack.Instances;
+using Vending.Vipps;
+using Vending.Vipps.Webhooks;
 using VendingFunctions.Tests.Contract;
 using VippsSimulator.Hosting;
 
@@ -33,16 +33,15 @@ public sealed class ProductStackOptions
     /// <summary>Extra simulator settings (keys like <c>Simulator:PaymentExpirySeconds</c>), over the fixture's.</summary>
     public Dictionary<string, string?> SimulatorSettings { get; init; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Extra runner settings (keys like <c>Vending:ExpiryGraceSeconds</c>), over the fixture's.</summary>
+    /// <summary>Extra app settings (keys like <c>Vending:ExpiryGraceSeconds</c>), over the fixture's: the only way a
+    /// test changes the app, as an operator would (the app runs in a child process; nothing is injected into it).</summary>
     public Dictionary<string, string?> RunnerSettings { get; init; } = new(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>Extra service registrations of the runner, after the app's own (a probe, never a fake of a real part).</summary>
-    public Action<IServiceCollection>? ConfigureServices { get; init; }
 }
 
 /// <summary>
 /// The whole product on loopback for the end-to-end tests: the stack library (<see cref="VendingStack"/>, profile
-/// <see cref="StackProfile.EndToEnd"/>) plus what tests need around it: captured logs, a recorder of every answer
+/// <see cref="StackProfile.EndToEnd"/>, every instance a child process) plus what tests need around it: the
+/// instances' log files read as records, a recorder of every answer
 /// (checked against docs/openapi.yaml on dispose), the event sink, and waits on conditions. Use as
 /// <c>IClassFixture&lt;ProductStack&gt;</c> (one stack per test class, unique machine ids per test) or
 /// <c>await using var stack = await ProductStack.StartAsync(options)</c>.
@@ -54,6 +53,7 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
     private readonly ProductStackOptions _options;
     private VendingStack? _stack;
     private OperatorApiClient? _operator;
+    private ServiceProvider? _vipps;
 
     public ProductStack()
         : this(new ProductStackOptions())
@@ -63,6 +63,7 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
     protected ProductStack(ProductStackOptions options)
     {
         _options = options;
+        Logs = new InstanceLogs(() => Stack.WorkDirectory);
     }
 
     public static async Task<ProductStack> StartAsync(ProductStackOptions? options = null)
@@ -88,20 +89,17 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
     /// (the same across <see cref="RestartRunnerAsync"/>).</summary>
     public Uri RunnerUrl => Stack.AppUrl;
 
-    /// <summary>The first instance's runner (its <c>Services</c> change on restart).</summary>
-    public LocalRunnerApp Runner => ((InProcessFunctionApp)Stack.Instances[0]).Runner;
-
     public RunningSimulator Simulator => Stack.Simulator;
 
     public string StorageConnectionString => Stack.StorageConnectionString;
 
-    /// <summary>The JSON-lines file the runner's outbox publishes payment events to (<c>Events:LocalSinkPath</c>).</summary>
+    /// <summary>The JSON-lines file the app's outbox publishes payment events to (<c>Events:LocalSinkPath</c>).</summary>
     public string EventsPath => Stack.EventsPath;
 
-    /// <summary>Every log line of the runner (all instances, across restarts), formatted, with exceptions.</summary>
-    public CapturedLogs Logs { get; } = new();
+    /// <summary>Every log record of the app (all instances, across restarts), read from their log files.</summary>
+    public InstanceLogs Logs { get; }
 
-    /// <summary>The settings the runner runs with (secrets included, and each merchant's webhook secret), for tests
+    /// <summary>The settings the app runs with (secrets included, and each merchant's webhook secret), for tests
     /// that sign webhooks or check where secrets must not appear.</summary>
     public IReadOnlyDictionary<string, string?> Settings => Stack.Settings;
 
@@ -109,26 +107,44 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
     /// subscription keys, the function key, and the secret part of every api key provisioned through this stack.</summary>
     public IReadOnlyCollection<string> Secrets => Stack.Secrets;
 
-    /// <summary>An HttpClient on the runner with the operator's function key.</summary>
+    /// <summary>An HttpClient on the app with the operator's function key.</summary>
     public HttpClient Operator => (_operator ?? throw new InvalidOperationException("The stack is not started.")).Http;
 
     /// <summary>Every answer the operator client and this stack's machine clients received: checked against
     /// docs/openapi.yaml when the stack is disposed (a test that got an undocumented answer fails there).</summary>
     public ResponseRecorder Responses { get; } = new();
 
+    /// <summary>A Vipps Webhooks API client of our own, built from the app's settings exactly as the app builds its
+    /// own (<c>AddVippsClient</c>): what the app registered at Vipps, seen from outside the app.</summary>
+    public IVippsWebhooksClient VippsWebhooks
+    {
+        get
+        {
+            if (_vipps is null)
+            {
+                var configuration = new ConfigurationBuilder().AddInMemoryCollection(Settings).Build();
+                _vipps = new ServiceCollection().AddLogging().AddVippsClient(configuration).BuildServiceProvider(validateScopes: true);
+            }
+
+            return _vipps.GetRequiredService<IVippsWebhooksClient>();
+        }
+    }
+
     public async Task InitializeAsync()
     {
         var options = StackOptions.For(StackProfile.EndToEnd);
         options.FunctionKey = FunctionKey;
+        // The app in its own process, as in Azure: tests reach it over HTTP, storage, its log files and its exporters only.
+        options.FunctionAppFactory = FunctionAppHosting.ChildProcess;
         options.Instances = _options.Instances;
         options.Webhooks = _options.Webhooks;
         options.TimerIntervalSeconds = _options.TimerIntervalSeconds;
         options.VendReportDeadlineSeconds = _options.VendReportDeadlineSeconds;
-        options.ConfigureServices = services =>
+        foreach (var (key, value) in InstanceLogs.Settings)
         {
-            services.AddSingleton<ILoggerProvider>(Logs);
-            _options.ConfigureServices?.Invoke(services);
-        };
+            options.AppSettings[key] = value;
+        }
+
         foreach (var (key, value) in _options.SimulatorSettings)
         {
             options.SimulatorSettings[key] = value;
@@ -228,6 +244,11 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
     public async Task DisposeAsync()
     {
         _operator?.Dispose();
+        if (_vipps is not null)
+        {
+            await _vipps.DisposeAsync();
+        }
+
         if (_stack is not null)
         {
             await _stack.DisposeAsync();
@@ -249,67 +270,16 @@ public class ProductStack : IAsyncLifetime, IAsyncDisposable
 /// who registered before <c>webhooks/ensure</c> existed): for the tests of adoption.</summary>
 public sealed class ConfiguredWebhookSecretStack() : ProductStack(new ProductStackOptions { Webhooks = WebhookSetup.ConfiguredSecret });
 
-/// <summary>The product stack with three instances of the Function App over the same storage, round robin behind one front.</summary>
-public sealed class ThreeInstanceStack() : ProductStack(new ProductStackOptions { Instances = 3 });
-
-/// <summary>One log line of the runner.</summary>
-public sealed record CapturedLog(DateTimeOffset At, string Category, LogLevel Level, EventId EventId, string Message, string? Exception, IReadOnlyList<KeyValuePair<string, string?>> State)
+/// <summary>
+/// The stack of the sale stories. An instance is killed like a crash (SIGKILL), so a capture command it had taken off
+/// the queue stays invisible there (5 min) and only the reconciler's stale-command rule sends it again, as in Azure:
+/// after <c>Vending:CommandStaleSeconds</c>, here the least allowed (10 s) instead of the product's 120 s.
+/// </summary>
+public sealed class SaleStoryStack() : ProductStack(new ProductStackOptions { RunnerSettings = { [SaleStoryStack.StaleSetting] = "10" } })
 {
-    /// <summary>Everything a log sink could receive: message, exception text and structured values.</summary>
-    public string AllText => $"{Category} {Message} {Exception} {string.Join(' ', State.Select(s => $"{s.Key}={s.Value}"))}";
-
-    public override string ToString() => $"{At:HH:mm:ss.fff} {Level} {Category}: {Message}{(Exception is null ? "" : " " + Exception)}";
+    public const string StaleSetting = "Vending:CommandStaleSeconds";
 }
 
-/// <summary>An <see cref="ILoggerProvider"/> that keeps every log line (all levels, scopes' values included) for assertions.</summary>
-public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
-{
-    private readonly ConcurrentQueue<CapturedLog> _entries = new();
-    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
-
-    public IReadOnlyList<CapturedLog> Entries => _entries.ToArray();
-
-    /// <summary>The lines whose message, exception or structured values contain <paramref name="text"/>.</summary>
-    public IReadOnlyList<CapturedLog> Containing(string text) =>
-        Entries.Where(e => e.AllText.Contains(text, StringComparison.Ordinal)).ToList();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
-
-    // The runner's host disposes its providers on stop; this one outlives restarts, so there is nothing to release.
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(CapturedLogs owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => owner._scopes.Push(state);
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var values = new List<KeyValuePair<string, string?>>();
-            if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
-            {
-                values.AddRange(pairs.Select(p => new KeyValuePair<string, string?>(p.Key, Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture))));
-            }
-
-            owner._scopes.ForEachScope((scope, list) =>
-            {
-                if (scope is IEnumerable<KeyValuePair<string, object?>> scopePairs)
-                {
-                    list.AddRange(scopePairs.Select(p => new KeyValuePair<string, string?>(p.Key, Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture))));
-                }
-                else if (scope is not null)
-                {
-                    list.Add(new KeyValuePair<string, string?>("scope", scope.ToString()));
-                }
-            }, values);
-
-            owner._entries.Enqueue(new CapturedLog(DateTimeOffset.UtcNow, category, logLevel, eventId, formatter(state, exception), exception?.ToString(), values));
-        }
-    }
-}
+/// <summary>The product stack with three instances of the Function App over the same storage, round robin behind one
+/// front; commands stale after 10 s, as in <see cref="SaleStoryStack"/> (the restart story kills all three).</summary>
+public sealed class ThreeInstanceStack() : ProductStack(new ProductStackOptions { Instances = 3, RunnerSettings = { [SaleStoryStack.StaleSetting] = "10" } });

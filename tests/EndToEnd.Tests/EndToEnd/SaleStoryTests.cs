@@ -14,7 +14,7 @@ namespace VendingFunctions.Tests.EndToEnd;
 /// signed webhooks → queue commands → reconciler. Every test asserts what really moved (the simulator's ledger: exact
 /// captured and cancelled amounts, the number of capture operations) and what the machine saw.
 /// </summary>
-public sealed class SaleStoryTests(ProductStack stack) : SaleStories(stack), IClassFixture<ProductStack>;
+public sealed class SaleStoryTests(SaleStoryStack stack) : SaleStories(stack), IClassFixture<SaleStoryStack>;
 
 /// <summary>The same stories with three instances over the same storage behind a round-robin front: the long poll,
 /// the vend report, Vipps' webhooks and the queue commands of one sale land on different instances.</summary>

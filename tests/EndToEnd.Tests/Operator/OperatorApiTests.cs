@@ -229,11 +229,13 @@ public sealed partial class OperatorApiTests(ConfiguredWebhookSecretStack stack,
             Assert.Contains(SampleSetting($"Vipps__Merchants__vippsno__{name}"), secrets);
             Assert.Contains(SampleSetting($"Vipps__Merchants__mobilepaydk__{name}"), secrets);
         }
+        // Every line of every instance's log file, not only the records: a secret written anywhere there is found.
         Assert.NotEmpty(stack.Logs.Entries);
-        output.WriteLine($"{stack.Logs.Entries.Count} log lines and {answers.Count} answers checked against {secrets.Count} secrets");
+        var lines = stack.Logs.Lines;
+        output.WriteLine($"{lines.Count} log lines and {answers.Count} answers checked against {secrets.Count} secrets");
         foreach (var secret in secrets)
         {
-            Assert.Empty(stack.Logs.Containing(secret));
+            Assert.DoesNotContain(lines, l => l.Contains(secret, StringComparison.Ordinal));
             Assert.DoesNotContain(answers, a => a.Contains(secret, StringComparison.Ordinal));
         }
 
@@ -247,7 +249,7 @@ public sealed partial class OperatorApiTests(ConfiguredWebhookSecretStack stack,
         using var tokenResponse = await tokenClient.SendAsync(tokenRequest);
         var token = JsonDocument.Parse(await tokenResponse.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
         Assert.Matches(Jwt(), token);
-        Assert.DoesNotContain(stack.Logs.Entries, e => Jwt().IsMatch(e.AllText));
+        Assert.DoesNotContain(stack.Logs.Lines, l => Jwt().IsMatch(l));
         Assert.DoesNotContain(answers, a => Jwt().IsMatch(a));
     }
 

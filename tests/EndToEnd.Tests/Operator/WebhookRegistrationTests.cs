@@ -17,7 +17,7 @@ public sealed class WebhookRegistrationTests(ConfiguredWebhookSecretStack stack,
 
     private string OurUrl => $"{stack.RunnerUrl}api/webhooks/vipps";
 
-    private IVippsWebhooksClient Vipps => stack.Runner.Services.GetRequiredService<IVippsWebhooksClient>();
+    private IVippsWebhooksClient Vipps => stack.VippsWebhooks;
 
     [Fact]
     public async Task Ensure_keeps_exactly_one_registration_per_merchant_with_a_secret_we_hold()
