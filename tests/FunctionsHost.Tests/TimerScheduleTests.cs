@@ -1,4 +1,4 @@
-using LocalRunner;
+using FunctionsHost.Triggers;
 
 namespace FunctionsHost.Tests;
 

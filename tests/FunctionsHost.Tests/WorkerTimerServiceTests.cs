@@ -1,6 +1,5 @@
 using FunctionsHost.Triggers;
 using FunctionsHost.Worker;
-using LocalRunner;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FunctionsHost.Tests;

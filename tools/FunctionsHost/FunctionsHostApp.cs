@@ -4,10 +4,13 @@ using FunctionsHost.Http;
 using FunctionsHost.Logging;
 using FunctionsHost.Triggers;
 using FunctionsHost.Worker;
-using LocalRunner;
+using FunctionsHost.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Memory;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace FunctionsHost;
 
@@ -174,6 +177,38 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// As the Functions host does with host.json's <c>telemetryMode: OpenTelemetry</c>: with an OTLP endpoint configured
+    /// (the same <c>OTEL_EXPORTER_OTLP_*</c> settings the worker reads), the host exports the server span of each HTTP call
+    /// it serves. Its id is the trace context of the invocation, so the worker's spans have their parent in the trace.
+    /// </summary>
+    private static void AddHostTelemetry(WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return;
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("vending-functions-host"))
+            .WithTracing(tracing => tracing
+                .AddSource("Microsoft.AspNetCore")
+                // The worker's event stream is one request for the worker's whole life: not a call anyone made.
+                .AddProcessor(new DropRpcStreamSpans()))
+            .UseOtlpExporter();
+    }
+
+    private sealed class DropRpcStreamSpans : BaseProcessor<System.Diagnostics.Activity>
+    {
+        public override void OnStart(System.Diagnostics.Activity data)
+        {
+            if (data.DisplayName.Contains("FunctionRpc", StringComparison.Ordinal) || (data.GetTagItem("url.path") as string)?.Contains("FunctionRpc", StringComparison.Ordinal) == true)
+            {
+                data.ActivityTraceFlags &= ~System.Diagnostics.ActivityTraceFlags.Recorded;
+            }
+        }
+    }
+
     /// <summary><c>%Name%</c> is an app setting, as in Functions binding expressions.</summary>
     internal static string ResolveSetting(string value, IConfiguration configuration, string function)
     {
@@ -270,6 +305,7 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         builder.Services.AddSingleton(sp => new HttpFunctionForwarder(
             sp.GetRequiredService<WorkerSupervisor>(), sp.GetRequiredService<WorkerInvoker>(), options.FunctionKey, sp.GetRequiredService<ILoggerFactory>().CreateLogger("FunctionsHost.Http")));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        AddHostTelemetry(builder);
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -308,9 +344,7 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         IReadOnlyDictionary<string, string?> localSettings, IDictionary<string, string?> overrides, string appDirectory, string environmentName)
     {
         var environment = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        static bool IsHostOwn(string key) =>
-            key.StartsWith(FunctionsHostOptions.SectionName + ":", StringComparison.OrdinalIgnoreCase)
-            || key.StartsWith("LocalRunner:", StringComparison.OrdinalIgnoreCase);
+        static bool IsHostOwn(string key) => key.StartsWith(FunctionsHostOptions.SectionName + ":", StringComparison.OrdinalIgnoreCase);
         foreach (var (key, value) in localSettings)
         {
             var name = key.Replace(":", "__", StringComparison.Ordinal);

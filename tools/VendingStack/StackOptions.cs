@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Vending.Stack.Instances;
 
 namespace Vending.Stack;
@@ -89,9 +88,6 @@ public sealed class StackOptions
     /// <summary>App settings (keys like <c>Vending:ExpiryGraceSeconds</c>), over everything else.</summary>
     public Dictionary<string, string?> AppSettings { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Extra service registrations of an in-process instance, after the app's own (a probe, never a fake of a real part).</summary>
-    public Action<IServiceCollection>? ConfigureServices { get; set; }
-
     /// <summary>Progress lines while booting (null = quiet).</summary>
     public Action<string>? Log { get; set; }
 
@@ -109,8 +105,6 @@ public sealed class StackOptions
         StackProfile.EndToEnd => new StackOptions
         {
             Profile = profile,
-            // Until the end-to-end tests stop reading the app's services, they host it in process.
-            FunctionAppFactory = FunctionAppHosting.InProcess,
             FunctionKey = "e2e-function-key",
             TimerIntervalSeconds = 1,
             QueueMaxPollingInterval = TimeSpan.FromMilliseconds(250),

@@ -136,8 +136,6 @@ public sealed class VendingStack : IAsyncDisposable
         {
             ["FunctionsHost:LocalSettingsPath"] = localSettings,
             ["FunctionsHost:FunctionKey"] = _options.FunctionKey,
-            ["LocalRunner:LocalSettingsPath"] = localSettings,
-            ["LocalRunner:FunctionKey"] = _options.FunctionKey,
             ["VendingStorage"] = storage,
             ["AzureWebJobsStorage"] = storage,
             ["Vipps:BaseUrl"] = Simulator.BaseUrl,
@@ -151,7 +149,6 @@ public sealed class VendingStack : IAsyncDisposable
         if (_options.TimerIntervalSeconds is { } interval)
         {
             wiring["FunctionsHost:TimerIntervalSeconds"] = interval.ToString(CultureInfo.InvariantCulture);
-            wiring["LocalRunner:TimerIntervalSeconds"] = interval.ToString(CultureInfo.InvariantCulture);
         }
 
         if (_options.VendReportDeadlineSeconds is { } deadline)
@@ -161,7 +158,7 @@ public sealed class VendingStack : IAsyncDisposable
 
         if (_options.QueueMaxPollingInterval is { } polling)
         {
-            wiring["FunctionsHost:HostJsonPath"] = wiring["LocalRunner:HostJsonPath"] = await HostJsonPollingAsync(root, polling, cancellationToken);
+            wiring["FunctionsHost:HostJsonPath"] = await HostJsonPollingAsync(root, polling, cancellationToken);
         }
 
         foreach (var (key, value) in _options.AppSettings)
@@ -194,8 +191,7 @@ public sealed class VendingStack : IAsyncDisposable
             if (value is { Length: >= 8 } && (key.EndsWith(":WebhookSecret", StringComparison.OrdinalIgnoreCase)
                 || key.EndsWith(":ClientSecret", StringComparison.OrdinalIgnoreCase)
                 || key.EndsWith(":SubscriptionKey", StringComparison.OrdinalIgnoreCase)
-                || key.Equals("FunctionsHost:FunctionKey", StringComparison.OrdinalIgnoreCase)
-                || key.Equals("LocalRunner:FunctionKey", StringComparison.OrdinalIgnoreCase)))
+                || key.Equals("FunctionsHost:FunctionKey", StringComparison.OrdinalIgnoreCase)))
             {
                 _secrets.Add(value);
             }
@@ -207,7 +203,7 @@ public sealed class VendingStack : IAsyncDisposable
         {
             var url = _options.Instances == 1 ? AppUrl : new Uri($"http://127.0.0.1:{Azurite.FreePort()}/");
             _instances.Add(_options.FunctionAppFactory(new FunctionAppInstanceSpec(
-                id, url, wiring, _options.ConfigureServices, _options.EnvironmentName, Path.Combine(WorkDirectory, $"app-{id}.log"))));
+                id, url, wiring, _options.EnvironmentName, Path.Combine(WorkDirectory, $"app-{id}.log"))));
         }
 
         Log(_options.Instances == 1

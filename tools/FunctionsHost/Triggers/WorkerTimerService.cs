@@ -1,6 +1,5 @@
 using System.Text.Json;
 using FunctionsHost.Worker;
-using LocalRunner;
 using Microsoft.Azure.Functions.Worker.Grpc.Messages;
 
 namespace FunctionsHost.Triggers;

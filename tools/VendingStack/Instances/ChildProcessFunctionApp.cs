@@ -27,11 +27,6 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
     /// <param name="defaults">Settings the spec's own override (e.g. where the Function App's build is).</param>
     public ChildProcessFunctionApp(FunctionAppInstanceSpec spec, string dll, IReadOnlyDictionary<string, string?>? defaults = null)
     {
-        if (spec.ConfigureServices is not null)
-        {
-            throw new ArgumentException("A child process cannot take service registrations of this process; host the instance in process.", nameof(spec));
-        }
-
         _dll = dll;
         _spec = spec;
         _defaults = defaults ?? new Dictionary<string, string?>();
@@ -46,8 +41,6 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
     public string Url { get; }
 
     public bool IsRunning => _process is { HasExited: false };
-
-    public IServiceProvider? Services => null;
 
     /// <summary>Where its standard output and error go (appended across restarts).</summary>
     public string LogPath => _logPath;

@@ -16,22 +16,20 @@ public interface IFunctionAppInstance : IAsyncDisposable
 
     bool IsRunning { get; }
 
-    /// <summary>The app's service provider when it runs in this process (changes on restart); null in a child process.</summary>
-    IServiceProvider? Services { get; }
-
     /// <summary>Starts it and returns once it answers.</summary>
     Task StartAsync(CancellationToken cancellationToken);
 
-    /// <summary>Stops it: in process a graceful stop, a child process is killed like a crash (SIGKILL, no draining).</summary>
+    /// <summary>Stops it: a host in this process stops gracefully, a child process is killed like a crash (SIGKILL, no draining).</summary>
     Task StopAsync();
 }
 
-/// <summary>What an instance is started with; the same for every instance except <see cref="Id"/> and <see cref="BaseUrl"/>.</summary>
+/// <summary>What an instance is started with; the same for every instance except <see cref="Id"/>, <see cref="BaseUrl"/>
+/// and <see cref="LogPath"/>. The app is changed through <see cref="Settings"/> only (read at every start), as an
+/// operator would: nothing is injected into it, since it runs in its own worker process.</summary>
 public sealed record FunctionAppInstanceSpec(
     string Id,
     Uri BaseUrl,
     IReadOnlyDictionary<string, string?> Settings,
-    Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices,
     string EnvironmentName,
     string LogPath);
 
@@ -41,9 +39,6 @@ public delegate IFunctionAppInstance FunctionAppFactory(FunctionAppInstanceSpec 
 /// <summary>The built-in ways to host an instance.</summary>
 public static class FunctionAppHosting
 {
-    /// <summary>The local runner in this process: fastest to start, its services reachable by tests.</summary>
-    public static readonly FunctionAppFactory InProcess = spec => new InProcessFunctionApp(spec);
-
     /// <summary>The Functions host in this process, the Function App as the real isolated worker in a child process.</summary>
     public static readonly FunctionAppFactory WorkerHost = spec => new WorkerHostFunctionApp(spec);
 

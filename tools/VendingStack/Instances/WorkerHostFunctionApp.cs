@@ -12,23 +12,13 @@ public sealed class WorkerHostFunctionApp : IFunctionAppInstance
     private readonly FunctionAppInstanceSpec _spec;
     private FunctionsHostApp? _host;
 
-    public WorkerHostFunctionApp(FunctionAppInstanceSpec spec)
-    {
-        if (spec.ConfigureServices is not null)
-        {
-            throw new ArgumentException("The Function App runs in its own worker process: it cannot take service registrations of this process.", nameof(spec));
-        }
-
-        _spec = spec;
-    }
+    public WorkerHostFunctionApp(FunctionAppInstanceSpec spec) => _spec = spec;
 
     public string Id => _spec.Id;
 
     public Uri BaseUrl => _spec.BaseUrl;
 
     public bool IsRunning => _host is not null;
-
-    public IServiceProvider? Services => null;
 
     /// <summary>The running host (a new one after each restart).</summary>
     public FunctionsHostApp Host => _host ?? throw new InvalidOperationException($"Instance {Id} is stopped.");

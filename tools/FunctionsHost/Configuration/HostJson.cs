@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace LocalRunner;
+namespace FunctionsHost.Configuration;
 
 /// <summary>The queue settings of host.json (<c>extensions.queues</c>), with the Functions host's defaults.</summary>
 internal sealed record QueueHostSettings(int MaxDequeueCount, TimeSpan VisibilityTimeout, TimeSpan MaxPollingInterval, int BatchSize, bool Base64)

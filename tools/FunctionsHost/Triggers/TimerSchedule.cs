@@ -1,7 +1,7 @@
 using System.Globalization;
 using NCrontab;
 
-namespace LocalRunner;
+namespace FunctionsHost.Triggers;
 
 /// <summary>
 /// When a timer function runs: a 6-field NCRONTAB expression (<c>second minute hour day month day-of-week</c>, UTC,
