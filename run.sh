@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The run command: the whole product on this machine (Azurite, the Vipps MobilePay simulator, the Function App's
-# functions in the local runner, webhook registrations, a demo machine). Ctrl+C stops it all.
+# The run command: the whole product on this machine (Azurite, the Vipps MobilePay simulator, the Function App as the
+# real isolated worker under the local Functions host, webhook registrations, a demo machine). Ctrl+C stops it all.
 #   ./run.sh [--instances N] [--runner-port 7072] [--simulator-port 7071] [--azurite-port 10000] [--payment-expiry-seconds N]
 set -euo pipefail
 cd "$(dirname "$0")"

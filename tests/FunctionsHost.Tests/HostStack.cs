@@ -33,6 +33,8 @@ public sealed class HostStack : IAsyncDisposable
 
     public Uri BaseUrl => Host.BaseUrl;
 
+    public string StorageConnectionString => _azurite!.ConnectionString;
+
     public FunctionsHostStartOptions StartOptions { get; private set; } = null!;
 
     /// <summary>Every log line of the host, the worker's RpcLogs and console included.</summary>

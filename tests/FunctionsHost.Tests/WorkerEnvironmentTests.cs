@@ -10,7 +10,7 @@ public sealed class WorkerEnvironmentTests
         {
             ["Vipps:BaseUrl"] = "http://from-local-settings",
             ["Vending:PublicBaseUrl"] = "http://local",
-            ["LocalRunner:FunctionKey"] = "local-runner-key",
+            ["FunctionsHost:LocalSignIn"] = "true",
             ["PATH"] = "not-the-real-path",
         };
         var explicitSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -27,7 +27,8 @@ public sealed class WorkerEnvironmentTests
         Assert.Equal("", environment["Vipps__Merchants__vippsno__WebhookSecret"]);
         // local.settings.json never overrides the real environment (PATH is set in every test process).
         Assert.DoesNotContain("PATH", environment.Keys);
-        Assert.DoesNotContain(environment.Values, v => v is "the-operator-key" or "local-runner-key");
+        Assert.DoesNotContain(environment.Values, v => v is "the-operator-key");
+        Assert.DoesNotContain(environment.Keys, k => k.StartsWith("FunctionsHost__", StringComparison.OrdinalIgnoreCase));
         Assert.Equal(("dotnet-isolated", "/app", "/app"), (environment["FUNCTIONS_WORKER_RUNTIME"], environment["FUNCTIONS_APPLICATION_DIRECTORY"], environment["FUNCTIONS_WORKER_DIRECTORY"]));
         Assert.Equal("Development", environment["AZURE_FUNCTIONS_ENVIRONMENT"]);
     }

@@ -1,4 +1,4 @@
-// Browser tests of the operator console against the whole local stack (tools/DevStack) with the runner's local
+// Browser tests of the operator console against the whole local stack (tools/DevStack) with the Functions host's local
 // sign-in on (it stands in for App Service Authentication): an operator signs in, provisions a machine, watches a sale
 // made through the machine API and approved as the customer, refunds part of it and finds the refund at the
 // simulator and in the audit trail under their name; a viewer gets no change buttons and a 403 for a forged change;
@@ -24,8 +24,7 @@ let pageLog = [];
 const story = {}; // what the operator's test made, for the viewer's test
 
 before(async () => {
-  // The runner reads LocalRunner:LocalSignIn from its environment: DevStack passes its own environment on.
-  process.env.LocalRunner__LocalSignIn = 'true';
+  // DevStack turns on the Functions host's local sign-in (FunctionsHost:LocalSignIn), the stand-in for Easy Auth.
   stack = await startDevStack();
   origin = new URL(stack.info.apiBaseUrl).origin;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -49,7 +48,7 @@ async function withStackLog(body) {
   }
 }
 
-/** A fresh browser profile signed in through the runner's local sign-in page; returns the console page. */
+/** A fresh browser profile signed in through the host's local sign-in page; returns the console page. */
 async function signIn(name, role) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();

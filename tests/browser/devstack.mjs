@@ -1,5 +1,5 @@
-// Starts the whole local stack once (tools/DevStack: Azurite, the Vipps simulator, the local runner with the kiosk,
-// webhook registration, a demo machine) and stops it again. Used by the browser tests; not a test file itself.
+// Starts the whole local stack once (tools/DevStack: Azurite, the Vipps simulator, the local Functions host with the
+// Function App as the real isolated worker and the kiosk, webhook registration, a demo machine) and stops it again. Used by the browser tests; not a test file itself.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -31,8 +31,8 @@ stackOptions.Instances = options.Instances;
 stackOptions.FunctionKey = options.FunctionKey;
 stackOptions.PaymentExpirySeconds = options.PaymentExpirySeconds;
 stackOptions.VendReportDeadlineSeconds = options.VendReportDeadlineSeconds;
-// The runner stands in for App Service Authentication: a local page to sign in as an operator or a viewer.
-stackOptions.AppSettings["LocalRunner:LocalSignIn"] = "true";
+// The host stands in for App Service Authentication: a local page to sign in as an operator or a viewer.
+stackOptions.AppSettings["FunctionsHost:LocalSignIn"] = "true";
 stackOptions.EventsPath = Path.Combine(Vending.Testing.Azurite.RepositoryRoot(), ".local", "events.jsonl");
 Directory.CreateDirectory(Path.GetDirectoryName(stackOptions.EventsPath)!);
 await using var stack = await VendingStack.StartAsync(stackOptions, stop.Token);

@@ -1,12 +1,16 @@
 using System.Net;
 using System.Text.Json;
 using FunctionsHost.Http;
+using FunctionsHost.Logging;
 using FunctionsHost.Triggers;
 using FunctionsHost.Worker;
-using LocalRunner;
+using FunctionsHost.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Memory;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace FunctionsHost;
 
@@ -109,14 +113,31 @@ public sealed class FunctionsHostApp : IAsyncDisposable
     }
 
     /// <summary>The command-line entry point: runs until Ctrl+C / SIGTERM, then stops the worker.</summary>
-    public static async Task RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
         var urls = args.SkipWhile(a => a != "--urls").Skip(1).FirstOrDefault() ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? DefaultUrls;
         // --urls is the host's listener list, given to Kestrel directly; as configuration it would only draw a warning.
         var rest = args.Where((a, i) => a != "--urls" && (i == 0 || args[i - 1] != "--urls")).ToArray();
-        await using var host = await StartAsync(new FunctionsHostStartOptions { Args = rest, Urls = urls, EnvironmentName = Environments.Development });
-        host._app.Logger.LogInformation("Functions host on {Url}: {FunctionCount} functions in worker {ProcessId}", host.BaseUrl, host.Functions.Count, host.WorkerProcessId);
-        await host._app.WaitForShutdownAsync();
+        var environmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") is { Length: > 0 } named ? named : Environments.Development;
+        FunctionsHostApp host;
+        try
+        {
+            host = await StartAsync(new FunctionsHostStartOptions { Args = rest, Urls = urls, EnvironmentName = environmentName });
+        }
+        catch (WorkerStartupException exception)
+        {
+            // The reason (the worker's last words: e.g. the missing setting's name) on one line, and a failing exit code.
+            await Console.Error.WriteLineAsync(LogLine.Format(LogLevel.Critical, "FunctionsHost", default, "The worker did not start: " + exception.Message, null));
+            return 1;
+        }
+
+        await using (host)
+        {
+            host._app.Logger.LogInformation("Functions host on {Url}: {FunctionCount} functions in worker {ProcessId}", host.BaseUrl, host.Functions.Count, host.WorkerProcessId);
+            await host._app.WaitForShutdownAsync();
+        }
+
+        return 0;
     }
 
     public Task StopAsync(CancellationToken cancellationToken = default) => StopAsync(_app, _supervisor, _triggers);
@@ -156,6 +177,38 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// As the Functions host does with host.json's <c>telemetryMode: OpenTelemetry</c>: with an OTLP endpoint configured
+    /// (the same <c>OTEL_EXPORTER_OTLP_*</c> settings the worker reads), the host exports the server span of each HTTP call
+    /// it serves. Its id is the trace context of the invocation, so the worker's spans have their parent in the trace.
+    /// </summary>
+    private static void AddHostTelemetry(WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return;
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("vending-functions-host"))
+            .WithTracing(tracing => tracing
+                .AddSource("Microsoft.AspNetCore")
+                // The worker's event stream is one request for the worker's whole life: not a call anyone made.
+                .AddProcessor(new DropRpcStreamSpans()))
+            .UseOtlpExporter();
+    }
+
+    private sealed class DropRpcStreamSpans : BaseProcessor<System.Diagnostics.Activity>
+    {
+        public override void OnStart(System.Diagnostics.Activity data)
+        {
+            if (data.DisplayName.Contains("FunctionRpc", StringComparison.Ordinal) || (data.GetTagItem("url.path") as string)?.Contains("FunctionRpc", StringComparison.Ordinal) == true)
+            {
+                data.ActivityTraceFlags &= ~System.Diagnostics.ActivityTraceFlags.Recorded;
+            }
+        }
+    }
+
     /// <summary><c>%Name%</c> is an app setting, as in Functions binding expressions.</summary>
     internal static string ResolveSetting(string value, IConfiguration configuration, string function)
     {
@@ -175,7 +228,13 @@ public sealed class FunctionsHostApp : IAsyncDisposable
     {
         var contentRoot = AppContext.BaseDirectory;
         var repositoryRoot = FindRepositoryRoot(contentRoot);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, EnvironmentName = environmentName, ContentRootPath = contentRoot });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            EnvironmentName = environmentName,
+            ContentRootPath = contentRoot,
+            WebRootPath = FindWebRoot(contentRoot, repositoryRoot),
+        });
         overrides.TryGetValue($"{FunctionsHostOptions.SectionName}:{nameof(FunctionsHostOptions.LocalSettingsPath)}", out var overriddenLocalSettings);
         var localSettingsPath = overriddenLocalSettings ?? builder.Configuration[$"{FunctionsHostOptions.SectionName}:{nameof(FunctionsHostOptions.LocalSettingsPath)}"]
             ?? (repositoryRoot is null ? null : Path.Combine(repositoryRoot, "local.settings.json"));
@@ -184,8 +243,6 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(overrides);
 
         var options = builder.Configuration.GetSection(FunctionsHostOptions.SectionName).Get<FunctionsHostOptions>() ?? new FunctionsHostOptions();
-        // The settings sample names the reflection runner's key; until the switch, this host honours it too.
-        options.FunctionKey ??= builder.Configuration["LocalRunner:FunctionKey"];
         var appDirectory = Path.GetFullPath(options.FunctionAppPath ?? FindFunctionApp(repositoryRoot)
             ?? throw new WorkerStartupException("No Function App build output found: build functions/VendingFunctions or set FunctionsHost:FunctionAppPath."));
         var workerPath = WorkerPath(appDirectory);
@@ -202,6 +259,10 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         {
             environment[automationKey] = options.FunctionKey;
         }
+
+        // App Service Authentication vouches for x-ms-client-principal in Azure; here only the local sign-in does, so
+        // the app trusts the header exactly when the sign-in is on (whatever local.settings.json says).
+        environment["Vending__Operator__TrustPlatformPrincipal"] = options.LocalSignIn ? "true" : "false";
         var launch = new WorkerLaunch(appDirectory, workerPath, environment, TimeSpan.FromSeconds(options.WorkerStartupTimeoutSeconds));
 
         // The public HTTP/1.1 endpoint(s) and a loopback HTTP/2 one (h2c) that only the worker dials.
@@ -231,6 +292,9 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         // ASP.NET Core's request-start lines carry the query, where a function key may be (?code=): the host does not
         // write them; the worker's middleware logs each call without the query instead.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        // One line per record on the console and in FunctionsHost:LogPath, the worker's RpcLog records included.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddLineLogging(options.LogPath);
         builder.Services.AddGrpc(grpcOptions =>
         {
             grpcOptions.MaxReceiveMessageSize = null;
@@ -241,6 +305,7 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         builder.Services.AddSingleton(sp => new HttpFunctionForwarder(
             sp.GetRequiredService<WorkerSupervisor>(), sp.GetRequiredService<WorkerInvoker>(), options.FunctionKey, sp.GetRequiredService<ILoggerFactory>().CreateLogger("FunctionsHost.Http")));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        AddHostTelemetry(builder);
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -249,9 +314,24 @@ public sealed class FunctionsHostApp : IAsyncDisposable
             app.Logger.LogWarning("FunctionsHost:FunctionKey is not set: AuthorizationLevel.Function routes answer 401 to every call");
         }
 
+        if (options.LocalSignIn)
+        {
+            LocalSignIn.UsePlatformStandIn(app);
+            LocalSignIn.Map(app);
+            app.Logger.LogWarning("Local sign-in is on: anyone reaching {Path} can sign in with any name and role (local only)", LocalSignIn.LoginPath);
+        }
+
         app.MapGrpcService<FunctionRpcService>();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        ApiDocsEndpoints.Map(app, repositoryRoot, contentRoot);
+
+        // Everything under the route prefix that is not one of the host's own endpoints (/api/docs) goes to a function.
         var forwarder = app.Services.GetRequiredService<HttpFunctionForwarder>();
-        app.Map("/" + routePrefix.Trim('/'), api => api.Run(forwarder.HandleAsync));
+        var prefix = new PathString("/" + routePrefix.Trim('/'));
+        app.MapWhen(
+            context => context.GetEndpoint() is null && context.Request.Path.StartsWithSegments(prefix),
+            branch => branch.Map(prefix, api => api.Run(forwarder.HandleAsync)));
         return (app, app.Services.GetRequiredService<WorkerSupervisor>(), grpc, options, queueSettings);
     }
 
@@ -264,9 +344,7 @@ public sealed class FunctionsHostApp : IAsyncDisposable
         IReadOnlyDictionary<string, string?> localSettings, IDictionary<string, string?> overrides, string appDirectory, string environmentName)
     {
         var environment = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        static bool IsHostOwn(string key) =>
-            key.StartsWith(FunctionsHostOptions.SectionName + ":", StringComparison.OrdinalIgnoreCase)
-            || key.StartsWith("LocalRunner:", StringComparison.OrdinalIgnoreCase);
+        static bool IsHostOwn(string key) => key.StartsWith(FunctionsHostOptions.SectionName + ":", StringComparison.OrdinalIgnoreCase);
         foreach (var (key, value) in localSettings)
         {
             var name = key.Replace(":", "__", StringComparison.Ordinal);
@@ -318,6 +396,13 @@ public sealed class FunctionsHostApp : IAsyncDisposable
             && http.TryGetProperty("routePrefix", out var prefix) && prefix.GetString() is { } value
             ? value
             : "api";
+    }
+
+    // The repository's wwwroot when the host runs from a clone (edits show at once), else the one beside the binaries.
+    private static string FindWebRoot(string contentRoot, string? repositoryRoot)
+    {
+        var source = repositoryRoot is null ? null : Path.Combine(repositoryRoot, "tools", "FunctionsHost", "wwwroot");
+        return source is not null && Directory.Exists(source) ? source : Path.Combine(contentRoot, "wwwroot");
     }
 
     private static string? FindFunctionApp(string? repositoryRoot)

@@ -26,6 +26,14 @@ public sealed class FunctionsHostOptions
     /// <summary>local.settings.json whose <c>Values</c> become the worker's environment; default: the repository's, if any.</summary>
     public string? LocalSettingsPath { get; set; }
 
+    /// <summary>True: the host stands in for App Service Authentication with a local sign-in page at
+    /// <c>/.auth/login/local</c> (pick a name and a role) and passes the principal as the platform does; the worker is
+    /// told to trust that header. Local only: Azure has the real thing.</summary>
+    public bool LocalSignIn { get; set; }
+
+    /// <summary>A file every log record is appended to, one line each (the worker's RpcLog records included).</summary>
+    public string? LogPath { get; set; }
+
     /// <summary>How long the worker may take from process start to all functions loaded.</summary>
     public int WorkerStartupTimeoutSeconds { get; set; } = 60;
 

@@ -1,1 +1,1 @@
-await FunctionsHost.FunctionsHostApp.RunAsync(args);
+return await FunctionsHost.FunctionsHostApp.RunAsync(args);

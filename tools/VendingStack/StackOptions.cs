@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Vending.Stack.Instances;
 
 namespace Vending.Stack;
@@ -39,8 +38,9 @@ public sealed class StackOptions
     /// <summary>How many instances of the Function App run over the same storage; more than one puts a round-robin front before them.</summary>
     public int Instances { get; set; } = 1;
 
-    /// <summary>How an instance is hosted: <see cref="FunctionAppHosting.InProcess"/> (default) or <see cref="FunctionAppHosting.ChildProcess"/>.</summary>
-    public FunctionAppFactory FunctionAppFactory { get; set; } = FunctionAppHosting.InProcess;
+    /// <summary>How an instance is hosted: <see cref="FunctionAppHosting.WorkerHost"/> (default: the Functions host in
+    /// this process, the real isolated worker beside it) or <see cref="FunctionAppHosting.ChildProcess"/> (both killable).</summary>
+    public FunctionAppFactory FunctionAppFactory { get; set; } = FunctionAppHosting.WorkerHost;
 
     /// <summary>0 = a free port. Blob, queue and table use this and the next two.</summary>
     public int AzuritePort { get; set; }
@@ -87,9 +87,6 @@ public sealed class StackOptions
 
     /// <summary>App settings (keys like <c>Vending:ExpiryGraceSeconds</c>), over everything else.</summary>
     public Dictionary<string, string?> AppSettings { get; set; } = new(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>Extra service registrations of an in-process instance, after the app's own (a probe, never a fake of a real part).</summary>
-    public Action<IServiceCollection>? ConfigureServices { get; set; }
 
     /// <summary>Progress lines while booting (null = quiet).</summary>
     public Action<string>? Log { get; set; }

@@ -134,8 +134,8 @@ public sealed class VendingStack : IAsyncDisposable
         var wiring = _wiring;
         foreach (var (key, value) in new Dictionary<string, string?>
         {
-            ["LocalRunner:LocalSettingsPath"] = localSettings,
-            ["LocalRunner:FunctionKey"] = _options.FunctionKey,
+            ["FunctionsHost:LocalSettingsPath"] = localSettings,
+            ["FunctionsHost:FunctionKey"] = _options.FunctionKey,
             ["VendingStorage"] = storage,
             ["AzureWebJobsStorage"] = storage,
             ["Vipps:BaseUrl"] = Simulator.BaseUrl,
@@ -148,7 +148,7 @@ public sealed class VendingStack : IAsyncDisposable
 
         if (_options.TimerIntervalSeconds is { } interval)
         {
-            wiring["LocalRunner:TimerIntervalSeconds"] = interval.ToString(CultureInfo.InvariantCulture);
+            wiring["FunctionsHost:TimerIntervalSeconds"] = interval.ToString(CultureInfo.InvariantCulture);
         }
 
         if (_options.VendReportDeadlineSeconds is { } deadline)
@@ -158,7 +158,7 @@ public sealed class VendingStack : IAsyncDisposable
 
         if (_options.QueueMaxPollingInterval is { } polling)
         {
-            wiring["LocalRunner:HostJsonPath"] = await HostJsonPollingAsync(root, polling, cancellationToken);
+            wiring["FunctionsHost:HostJsonPath"] = await HostJsonPollingAsync(root, polling, cancellationToken);
         }
 
         foreach (var (key, value) in _options.AppSettings)
@@ -166,7 +166,7 @@ public sealed class VendingStack : IAsyncDisposable
             wiring[key] = value;
         }
 
-        foreach (var (key, value) in LocalSettingsValues(wiring["LocalRunner:LocalSettingsPath"]!))
+        foreach (var (key, value) in LocalSettingsValues(wiring["FunctionsHost:LocalSettingsPath"]!))
         {
             _settings[key] = value;
         }
@@ -191,7 +191,7 @@ public sealed class VendingStack : IAsyncDisposable
             if (value is { Length: >= 8 } && (key.EndsWith(":WebhookSecret", StringComparison.OrdinalIgnoreCase)
                 || key.EndsWith(":ClientSecret", StringComparison.OrdinalIgnoreCase)
                 || key.EndsWith(":SubscriptionKey", StringComparison.OrdinalIgnoreCase)
-                || key.Equals("LocalRunner:FunctionKey", StringComparison.OrdinalIgnoreCase)))
+                || key.Equals("FunctionsHost:FunctionKey", StringComparison.OrdinalIgnoreCase)))
             {
                 _secrets.Add(value);
             }
@@ -203,7 +203,7 @@ public sealed class VendingStack : IAsyncDisposable
         {
             var url = _options.Instances == 1 ? AppUrl : new Uri($"http://127.0.0.1:{Azurite.FreePort()}/");
             _instances.Add(_options.FunctionAppFactory(new FunctionAppInstanceSpec(
-                id, url, wiring, _options.ConfigureServices, _options.EnvironmentName, Path.Combine(WorkDirectory, $"app-{id}.log"))));
+                id, url, wiring, _options.EnvironmentName, Path.Combine(WorkDirectory, $"app-{id}.log"))));
         }
 
         Log(_options.Instances == 1

@@ -122,7 +122,7 @@ function signedOut() {
     h('p', {}, 'The console is for people with the role Vending.Operator or Vending.Viewer.'),
     h('p', {}, h('a', { href: `/.auth/login/aad?post_login_redirect_uri=${back}`, 'data-testid': 'sign-in' }, 'Sign in with Microsoft Entra ID')),
     h('p', { class: 'muted' }, 'Running locally? ', h('a', { href: `/.auth/login/local?post_login_redirect_uri=${back}`, 'data-testid': 'sign-in-local' }, 'Local sign-in'),
-      ' (the local runner with LocalRunner:LocalSignIn).')));
+      ' (the local Functions host with FunctionsHost:LocalSignIn).')));
 }
 
 async function signIn() {

@@ -10,7 +10,7 @@ using VippsSimulator.Webhooks;
 namespace VendingFunctions.Tests.EndToEnd;
 
 /// <summary>
-/// One sale's story per test, through the whole product on real HTTP: machine API → local runner → Vipps simulator →
+/// One sale's story per test, through the whole product on real HTTP: machine API → the Function App (real worker under the local Functions host) → Vipps simulator →
 /// signed webhooks → queue commands → reconciler. Every test asserts what really moved (the simulator's ledger: exact
 /// captured and cancelled amounts, the number of capture operations) and what the machine saw.
 /// </summary>

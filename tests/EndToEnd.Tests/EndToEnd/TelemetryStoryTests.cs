@@ -51,7 +51,10 @@ public sealed class TelemetryStoryTests
         var create = Assert.Single(all, s => s.Name == "sale create" && s.Tag(VendingTelemetry.Tags.SaleReference) == reference);
         Assert.Equal(machine.MachineId, create.Tag(VendingTelemetry.Tags.MachineId));
         Assert.Equal("vippsno", create.Tag(VendingTelemetry.Tags.MerchantId));
-        var createServer = Assert.Single(all, s => s.SpanId == create.ParentSpanId);
+        // The real worker, as in Azure: the Functions host's server span → the worker's invocation span → sale create.
+        var invocation = Assert.Single(all, s => s.SpanId == create.ParentSpanId);
+        Assert.Equal("Microsoft.Azure.Functions.Worker", invocation.Scope);
+        var createServer = Assert.Single(all, s => s.SpanId == invocation.ParentSpanId);
         Assert.Equal("Microsoft.AspNetCore", createServer.Scope);
         Assert.Equal(ReceivedSpan.KindServer, createServer.Kind);
         var inCreate = all.Where(s => s.TraceId == create.TraceId).ToList();

@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 
 namespace VendingFunctions.Tests.Hostile;
 
-/// <summary>Hostile input over real HTTP against the whole stack (Azurite, simulator, local runner without triggers):
+/// <summary>Hostile input over real HTTP against the whole stack (Azurite, simulator, the Function App under the local Functions host without triggers):
 /// thousands of bad requests, forged and replayed webhooks, machines reaching for each other's sales and for operator
 /// routes. Nothing may answer 5xx, every refusal is problem+json with a code the API document lists for that route and
 /// status, and no sale table changes.</summary>

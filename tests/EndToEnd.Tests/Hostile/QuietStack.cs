@@ -11,7 +11,7 @@ public sealed class QuietStack() : ProductStack(new ProductStackOptions
 {
     RunnerSettings =
     {
-        ["LocalRunner:RunTriggers"] = "false",
+        ["FunctionsHost:RunTriggers"] = "false",
         ["Vending:SecretRotationGraceSeconds"] = "0",
     },
 });

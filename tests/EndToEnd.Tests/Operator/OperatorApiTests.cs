@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace VendingFunctions.Tests.Operator;
 
-/// <summary>The operator routes over real HTTP: local runner + Azurite + the Vipps simulator (whose ledger is the truth
+/// <summary>The operator routes over real HTTP: the Function App under the local Functions host + Azurite + the Vipps simulator (whose ledger is the truth
 /// about money), with the default key rotation grace (24 h).</summary>
 public sealed partial class OperatorApiTests(ConfiguredWebhookSecretStack stack, ITestOutputHelper output) : IClassFixture<ConfiguredWebhookSecretStack>
 {

@@ -49,8 +49,7 @@ internal sealed class HttpFunctionForwarder(WorkerSupervisor supervisor, WorkerI
             }
         }
 
-        var path = context.Request.Path.Value ?? "/";
-        var (function, values, methodMismatch) = Match(path, context.Request.Method);
+        var (function, values, methodMismatch) = Match(context.Request.Path, context.Request.Method);
         if (function is null)
         {
             await ProblemAsync(context, methodMismatch ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status404NotFound,
@@ -121,11 +120,25 @@ internal sealed class HttpFunctionForwarder(WorkerSupervisor supervisor, WorkerI
         }
     }
 
+    // The path exactly as the client escaped it: the decoded Path re-escaped would turn %2500 into %00, a NUL the
+    // worker's Kestrel refuses with an empty 400, where the function should have said "no such sale".
+    private static string RawPath(HttpContext context)
+    {
+        var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        if (raw is { Length: > 0 } && raw[0] == '/')
+        {
+            var end = raw.IndexOf('?', StringComparison.Ordinal);
+            return end < 0 ? raw : raw[..end];
+        }
+
+        return (context.Request.PathBase + context.Request.Path).ToUriComponent();
+    }
+
     private static async Task ForwardAsync(HttpContext context, ReadyWorker worker, string invocationId)
     {
         // The key in ?code= never appears in the URL the worker (and its request logs) see.
         var query = QueryString.Create(context.Request.Query.Where(q => !q.Key.Equals("code", StringComparison.OrdinalIgnoreCase)));
-        using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(worker.HttpUri, context.Request.PathBase + context.Request.Path + query));
+        using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(worker.HttpUri, RawPath(context) + query));
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
             forward.Content = new StreamContent(context.Request.Body);
@@ -181,7 +194,8 @@ internal sealed class HttpFunctionForwarder(WorkerSupervisor supervisor, WorkerI
         }
     }
 
-    private (WorkerFunction?, RouteValueDictionary, bool) Match(string path, string method)
+    // The request's PathString as it is: a string would be URL-decoded again (and a %00 in it throw).
+    private (WorkerFunction?, RouteValueDictionary, bool) Match(PathString path, string method)
     {
         var functions = supervisor.Functions;
         if (!ReferenceEquals(functions, _routesOf))

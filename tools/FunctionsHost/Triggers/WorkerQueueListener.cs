@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Azure.Storage.Queues.Models;
 using FunctionsHost.Worker;
-using LocalRunner;
+using FunctionsHost.Configuration;
 using Microsoft.Azure.Functions.Worker.Grpc.Messages;
 
 namespace FunctionsHost.Triggers;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using FunctionsHost.Worker;
-using LocalRunner;
 using Microsoft.Azure.Functions.Worker.Grpc.Messages;
 
 namespace FunctionsHost.Triggers;
@@ -11,10 +10,16 @@ namespace FunctionsHost.Triggers;
 internal sealed class WorkerTimerService(
     WorkerFunction function,
     TimerSchedule schedule,
-    WorkerInvoker invoker,
+    Func<string, CancellationToken, Task> run,
     TimeProvider time,
     ILogger logger) : BackgroundService
 {
+    public WorkerTimerService(WorkerFunction function, TimerSchedule schedule, WorkerInvoker invoker, TimeProvider time, ILogger logger)
+        : this(function, schedule, (timerInfo, cancellationToken) => invoker.InvokeAsync(function, request =>
+            request.InputData.Add(new ParameterBinding { Name = function.TriggerBindingName, Data = new TypedData { Json = timerInfo } }), cancellationToken), time, logger)
+    {
+    }
+
     public WorkerFunction Function => function;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -50,8 +55,7 @@ internal sealed class WorkerTimerService(
 
             try
             {
-                await invoker.InvokeAsync(function, request =>
-                    request.InputData.Add(new ParameterBinding { Name = function.TriggerBindingName, Data = new TypedData { Json = timerInfo } }), stoppingToken);
+                await run(timerInfo, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -275,6 +275,13 @@ internal sealed class WorkerSupervisor(WorkerLaunch launch, ILoggerFactory logge
             info.ArgumentList.Add(value);
         }
 
+        // The host's own settings (its function key above all) stay in the host, also when they reached it as
+        // environment variables, which a child process would otherwise inherit.
+        foreach (var name in info.Environment.Keys.Where(IsHostOwnVariable).ToList())
+        {
+            info.Environment.Remove(name);
+        }
+
         foreach (var (name, value) in launch.Environment)
         {
             info.Environment[name] = value;
@@ -311,6 +318,9 @@ internal sealed class WorkerSupervisor(WorkerLaunch launch, ILoggerFactory logge
         _logger.LogInformation("Started worker process {ProcessId} ({WorkerPath})", process.Id, launch.WorkerPath);
         return process;
     }
+
+    internal static bool IsHostOwnVariable(string name) =>
+        name.StartsWith(FunctionsHostOptions.SectionName + "__", StringComparison.OrdinalIgnoreCase);
 
     private static int SafeExitCode(Process process)
     {

@@ -10,7 +10,7 @@ namespace LoadTest.Phases;
 /// </summary>
 internal static class CalibrationPhase
 {
-    private const string TimerSetting = "LocalRunner:TimerIntervalSeconds";
+    private const string TimerSetting = "FunctionsHost:TimerIntervalSeconds";
 
     /// <summary>Whether this run calibrates: it then starts with the timers idle (see <see cref="SetupPhase"/>).</summary>
     public static bool Wanted(LoadOptions options) => options.CountStorage && options.CalibrationSales > 0;

@@ -4,15 +4,18 @@ using System.Globalization;
 namespace Vending.Stack.Instances;
 
 /// <summary>
-/// The local runner (the Function App's HTTP, queue and timer functions) as a child process, so a test or the harness
-/// can kill it like a crash (SIGKILL, no draining) and start it again on the same port. Its settings go in as environment variables
-/// (<c>Key__Sub</c>); its output goes to a log file, not a pipe that could fill up. Samples VmHWM / VmRSS from
-/// /proc while it runs and keeps the highest value over every incarnation.
+/// The local Functions host (tools/FunctionsHost) as a child process, with the Function App as the real isolated worker
+/// in its own child process, so a test or the harness can kill both like a crash (SIGKILL to the process tree, no
+/// draining) and start them again on the same port. Its settings go in as environment variables (<c>Key__Sub</c>;
+/// the host keeps its own <c>FunctionsHost</c> section from the worker); its output, one line per log record (the
+/// worker's RpcLog records included), goes to <see cref="LogPath"/>, not a pipe that could fill up. Samples VmHWM /
+/// VmRSS of the host and its worker from /proc while they run and keeps the highest sum over every incarnation.
 /// </summary>
 public sealed class ChildProcessFunctionApp : IFunctionAppInstance
 {
     private readonly string _dll;
     private readonly FunctionAppInstanceSpec _spec;
+    private readonly IReadOnlyDictionary<string, string?> _defaults;
     private readonly string _logPath;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private Process? _process;
@@ -21,15 +24,12 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
     private long _peakHwmKb;
     private long _peakRssKb;
 
-    public ChildProcessFunctionApp(FunctionAppInstanceSpec spec, string dll)
+    /// <param name="defaults">Settings the spec's own override (e.g. where the Function App's build is).</param>
+    public ChildProcessFunctionApp(FunctionAppInstanceSpec spec, string dll, IReadOnlyDictionary<string, string?>? defaults = null)
     {
-        if (spec.ConfigureServices is not null)
-        {
-            throw new ArgumentException("A child process cannot take service registrations of this process; host the instance in process.", nameof(spec));
-        }
-
         _dll = dll;
         _spec = spec;
+        _defaults = defaults ?? new Dictionary<string, string?>();
         Url = spec.BaseUrl.ToString().TrimEnd('/');
         _logPath = spec.LogPath;
     }
@@ -42,8 +42,6 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
 
     public bool IsRunning => _process is { HasExited: false };
 
-    public IServiceProvider? Services => null;
-
     /// <summary>Where its standard output and error go (appended across restarts).</summary>
     public string LogPath => _logPath;
 
@@ -51,22 +49,20 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
 
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
-    /// <summary>Highest VmHWM (peak resident set) of any incarnation, in bytes; null where /proc is not available.</summary>
+    /// <summary>Highest sum of the host's and its worker's VmHWM (each process's peak resident set) of any incarnation,
+    /// in bytes: an upper bound of their peak together; null where /proc is not available.</summary>
     public long? PeakMemoryBytes => Interlocked.Read(ref _peakHwmKb) is > 0 and var kb ? kb * 1024 : null;
 
     public long? PeakRssBytes => Interlocked.Read(ref _peakRssKb) is > 0 and var kb ? kb * 1024 : null;
 
-    /// <summary>The runner dll of the same configuration as the caller (Release under <c>dotnet run -c Release</c>, Debug under tests).</summary>
-    public static string FindRunnerDll()
+    /// <summary>The host dll of the same configuration as the caller (Release under <c>dotnet run -c Release</c>, Debug under tests).</summary>
+    public static string FindHostDll()
     {
         var repositoryRoot = Vending.Testing.Azurite.RepositoryRoot();
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Release";
-        var candidates = new[] { configuration, "Release", "Debug" }
-            .Select(c => Path.Combine(repositoryRoot, "tools", "LocalRunner", "bin", c, "net10.0", "LocalRunner.dll"))
-            .Where(File.Exists)
-            .ToList();
-        return candidates.FirstOrDefault()
-            ?? throw new InvalidOperationException($"LocalRunner.dll not found under tools/LocalRunner/bin/{configuration}/net10.0: build the caller (it builds the runner first).");
+        return FunctionAppHosting.CallerConfigurations()
+            .Select(c => Path.Combine(repositoryRoot, "tools", "FunctionsHost", "bin", c, "net10.0", "FunctionsHost.dll"))
+            .FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("FunctionsHost.dll not found under tools/FunctionsHost/bin/*/net10.0: build the caller (it builds the host first).");
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
@@ -77,7 +73,7 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
     {
         if (_process is { HasExited: false })
         {
-            throw new InvalidOperationException("The runner is already running.");
+            throw new InvalidOperationException("The host is already running.");
         }
 
         var start = new ProcessStartInfo("dotnet")
@@ -90,7 +86,8 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
         start.ArgumentList.Add(_dll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(Url);
-        foreach (var (key, value) in _spec.Settings)
+        // Read at every start: the stack can change a setting for the next start (SetAppSetting).
+        foreach (var (key, value) in _defaults.Where(d => !_spec.Settings.ContainsKey(d.Key)).Concat(_spec.Settings))
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
@@ -119,7 +116,7 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
             cancellationToken.ThrowIfCancellationRequested();
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The runner exited with code {process.ExitCode} while starting; see {_logPath}.");
+                throw new InvalidOperationException($"The host exited with code {process.ExitCode} while starting; see {_logPath}.{LastLines()}");
             }
 
             try
@@ -140,7 +137,23 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
             await Task.Delay(200, cancellationToken);
         }
 
-        throw new TimeoutException($"The runner did not answer /api/health within {timeout.TotalSeconds:F0} s; see {_logPath}.");
+        throw new TimeoutException($"The host did not answer /api/health within {timeout.TotalSeconds:F0} s; see {_logPath}.{LastLines()}");
+    }
+
+    // The reason a start failed is in the log's last lines (the worker's own words, e.g. a missing setting's name).
+    private string LastLines()
+    {
+        try
+        {
+            using var stream = new FileStream(_logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            var lines = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return Environment.NewLine + string.Join(Environment.NewLine, lines.TakeLast(15));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     /// <summary>A crash: SIGKILL, no graceful shutdown, in-flight requests and queue messages left as they are.</summary>
@@ -152,6 +165,7 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
         }
 
         SampleOnce(process);
+        List<int> workers = process.HasExited ? [] : Children(process.Id);
         try
         {
             if (!process.HasExited)
@@ -163,6 +177,14 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
         }
         catch (InvalidOperationException)
         {
+        }
+
+        // The signal reaches the worker at the same time, but only the host is waited for above: a crash is over
+        // when the worker has gone too.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (workers.Any(IsAlive) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
         }
 
         await StopSamplingAsync();
@@ -211,27 +233,76 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
     {
         try
         {
-            var status = $"/proc/{process.Id}/status";
-            if (!File.Exists(status))
+            if (!File.Exists($"/proc/{process.Id}/status"))
             {
                 return;
             }
 
-            foreach (var line in File.ReadLines(status))
+            // The host and the worker it started (its children), summed.
+            long hwm = 0, rss = 0;
+            foreach (var pid in Children(process.Id).Prepend(process.Id))
             {
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                foreach (var line in ReadLinesOrNone($"/proc/{pid}/status"))
                 {
-                    Raise(ref _peakHwmKb, Kilobytes(line));
-                }
-                else if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                {
-                    Raise(ref _peakRssKb, Kilobytes(line));
+                    if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    {
+                        hwm += Kilobytes(line);
+                    }
+                    else if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    {
+                        rss += Kilobytes(line);
+                    }
                 }
             }
+
+            Raise(ref _peakHwmKb, hwm);
+            Raise(ref _peakRssKb, rss);
         }
         catch (Exception exception) when (exception is IOException or InvalidOperationException or UnauthorizedAccessException)
         {
             // The process went away between the check and the read.
+        }
+    }
+
+    /// <summary>Still running: its /proc entry exists and it is not a zombie (an orphan waits for init to reap it).</summary>
+    internal static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static List<int> Children(int pid)
+    {
+        var tasks = $"/proc/{pid}/task";
+        if (!Directory.Exists(tasks))
+        {
+            return [];
+        }
+
+        return Directory.EnumerateDirectories(tasks)
+            .SelectMany(task => ReadLinesOrNone(Path.Combine(task, "children")))
+            .SelectMany(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(id => int.Parse(id, CultureInfo.InvariantCulture))
+            .Distinct()
+            .ToList();
+    }
+
+    private static string[] ReadLinesOrNone(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? File.ReadAllLines(path) : [];
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return [];
         }
     }
 

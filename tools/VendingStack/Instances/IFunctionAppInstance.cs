@@ -2,9 +2,9 @@ namespace Vending.Stack.Instances;
 
 /// <summary>
 /// One instance of the Function App: its functions (HTTP, queue, timer) on its own port over the stack's shared
-/// storage. The one seam between the stack and how the app is hosted: today the in-process local runner
-/// (<see cref="InProcessFunctionApp"/>) or the runner as a child process a test can kill (<see cref="ChildProcessFunctionApp"/>);
-/// a host that runs the real isolated worker plugs in through <see cref="StackOptions.FunctionAppFactory"/>.
+/// storage. The one seam between the stack and how the app is hosted (<see cref="StackOptions.FunctionAppFactory"/>):
+/// the local Functions host with the real isolated worker, in this process (<see cref="WorkerHostFunctionApp"/>) or as a
+/// child process a test can kill (<see cref="ChildProcessFunctionApp"/>).
 /// </summary>
 public interface IFunctionAppInstance : IAsyncDisposable
 {
@@ -16,22 +16,20 @@ public interface IFunctionAppInstance : IAsyncDisposable
 
     bool IsRunning { get; }
 
-    /// <summary>The app's service provider when it runs in this process (changes on restart); null in a child process.</summary>
-    IServiceProvider? Services { get; }
-
     /// <summary>Starts it and returns once it answers.</summary>
     Task StartAsync(CancellationToken cancellationToken);
 
-    /// <summary>Stops it: in process a graceful stop, a child process is killed like a crash (SIGKILL, no draining).</summary>
+    /// <summary>Stops it: a host in this process stops gracefully, a child process is killed like a crash (SIGKILL, no draining).</summary>
     Task StopAsync();
 }
 
-/// <summary>What an instance is started with; the same for every instance except <see cref="Id"/> and <see cref="BaseUrl"/>.</summary>
+/// <summary>What an instance is started with; the same for every instance except <see cref="Id"/>, <see cref="BaseUrl"/>
+/// and <see cref="LogPath"/>. The app is changed through <see cref="Settings"/> only (read at every start), as an
+/// operator would: nothing is injected into it, since it runs in its own worker process.</summary>
 public sealed record FunctionAppInstanceSpec(
     string Id,
     Uri BaseUrl,
     IReadOnlyDictionary<string, string?> Settings,
-    Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices,
     string EnvironmentName,
     string LogPath);
 
@@ -41,9 +39,42 @@ public delegate IFunctionAppInstance FunctionAppFactory(FunctionAppInstanceSpec 
 /// <summary>The built-in ways to host an instance.</summary>
 public static class FunctionAppHosting
 {
-    /// <summary>The local runner in this process: fastest to start, its services reachable by tests.</summary>
-    public static readonly FunctionAppFactory InProcess = spec => new InProcessFunctionApp(spec);
+    /// <summary>The Functions host in this process, the Function App as the real isolated worker in a child process.</summary>
+    public static readonly FunctionAppFactory WorkerHost = spec => new WorkerHostFunctionApp(spec);
 
-    /// <summary>The local runner as a child process (built next to this library): it can be killed like a crash.</summary>
-    public static readonly FunctionAppFactory ChildProcess = spec => new ChildProcessFunctionApp(spec, ChildProcessFunctionApp.FindRunnerDll());
+    /// <summary>The Functions host as a child process (its worker a child of that): both can be killed like a crash.</summary>
+    public static readonly FunctionAppFactory ChildProcess = spec => new ChildProcessFunctionApp(spec, ChildProcessFunctionApp.FindHostDll(), HostDefaults());
+
+    /// <summary>The Function App's build output of the caller's configuration (Release under <c>dotnet run -c Release</c>).</summary>
+    public static string FunctionAppDirectory()
+    {
+        var repositoryRoot = Vending.Testing.Azurite.RepositoryRoot();
+        return CallerConfigurations()
+            .Select(c => Path.Combine(repositoryRoot, "functions", "VendingFunctions", "bin", c, "net10.0"))
+            .FirstOrDefault(d => File.Exists(Path.Combine(d, "worker.config.json")))
+            ?? throw new InvalidOperationException("The Function App is not built (functions/VendingFunctions/bin/*/net10.0/worker.config.json): build the caller, which builds it first.");
+    }
+
+    /// <summary>The caller's build configuration first (the folder above its net10.0), then Release, then Debug.</summary>
+    internal static IEnumerable<string> CallerConfigurations()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Release";
+        return new[] { configuration, "Release", "Debug" }.Distinct();
+    }
+
+    /// <summary>What the host needs besides the instance's settings (which win): where the Function App's build is.</summary>
+    internal static Dictionary<string, string?> HostDefaults() =>
+        new(StringComparer.OrdinalIgnoreCase) { ["FunctionsHost:FunctionAppPath"] = FunctionAppDirectory() };
+
+    /// <summary>The instance's settings as they are now, over <see cref="HostDefaults"/>.</summary>
+    internal static Dictionary<string, string?> HostSettings(FunctionAppInstanceSpec spec)
+    {
+        var settings = HostDefaults();
+        foreach (var (key, value) in spec.Settings)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
 }

@@ -13,6 +13,6 @@ public sealed class OperatorAccessOptions
     public bool TrustPlatformPrincipal { get; set; }
 
     /// <summary>The key automation sends as <c>x-functions-key</c> / <c>?code=</c>. In Azure a Key Vault reference; the
-    /// local runner uses <c>LocalRunner:FunctionKey</c> when this is unset. Unset: no key is accepted.</summary>
+    /// local Functions host passes its own <c>FunctionsHost:FunctionKey</c> here when this is unset. Unset: no key is accepted.</summary>
     public string? AutomationKey { get; set; }
 }

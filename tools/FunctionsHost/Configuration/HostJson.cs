@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace LocalRunner;
+namespace FunctionsHost.Configuration;
 
 /// <summary>The queue settings of host.json (<c>extensions.queues</c>), with the Functions host's defaults.</summary>
-public sealed record QueueHostSettings(int MaxDequeueCount, TimeSpan VisibilityTimeout, TimeSpan MaxPollingInterval, int BatchSize, bool Base64)
+internal sealed record QueueHostSettings(int MaxDequeueCount, TimeSpan VisibilityTimeout, TimeSpan MaxPollingInterval, int BatchSize, bool Base64)
 {
     public static QueueHostSettings Defaults { get; } = new(5, TimeSpan.Zero, TimeSpan.FromMinutes(1), 16, Base64: true);
 

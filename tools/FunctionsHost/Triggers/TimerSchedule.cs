@@ -1,14 +1,14 @@
 using System.Globalization;
 using NCrontab;
 
-namespace LocalRunner;
+namespace FunctionsHost.Triggers;
 
 /// <summary>
 /// When a timer function runs: a 6-field NCRONTAB expression (<c>second minute hour day month day-of-week</c>, UTC,
 /// as in Azure Functions; a 5-field one runs at second 0) or a fixed interval written as a TimeSpan (<c>00:00:10</c>).
 /// Parsed by NCrontab.Signed, the library the Functions host itself uses, so a schedule means here what it means in Azure.
 /// </summary>
-public sealed class TimerSchedule
+internal sealed class TimerSchedule
 {
     // Far enough to find any real schedule (a yearly one, a leap day), near enough to give up on one that never fires.
     private static readonly TimeSpan SearchHorizon = TimeSpan.FromDays(5 * 366);

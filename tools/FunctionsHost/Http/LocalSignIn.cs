@@ -3,13 +3,13 @@ using System.Text;
 using System.Text.Json;
 using Vending.Core.Operator.Access;
 
-namespace LocalRunner;
+namespace FunctionsHost.Http;
 
 /// <summary>
-/// Stands in for App Service Authentication, locally only (<c>LocalRunner:LocalSignIn</c>): a page at
+/// Stands in for App Service Authentication, locally only (<c>FunctionsHost:LocalSignIn</c>): a page at
 /// <c>/.auth/login/local</c> where you pick a name and a role, a cookie that remembers it, and, on every request, what
 /// the platform does: any <c>x-ms-client-principal</c> the client sent is removed, and the signed-in person's principal
-/// is put in its place. Off (the default), nothing here runs and the Function App ignores the header
+/// is put in its place. Off (the default), nothing here runs and the worker is told to ignore the header
 /// (<see cref="OperatorAccessOptions.TrustPlatformPrincipal"/> is forced false), so a forged one gets nobody in.
 /// </summary>
 internal static class LocalSignIn
@@ -32,7 +32,7 @@ internal static class LocalSignIn
     public static void Map(WebApplication app)
     {
         app.MapGet(LoginPath, (HttpContext context) => Results.Content(Page(SafeReturn(context.Request.Query["post_login_redirect_uri"])), "text/html; charset=utf-8"))
-            .WithMetadata(new RunnerOwnEndpoint());
+            .WithMetadata(new HostOwnEndpoint());
         app.MapPost(LoginPath, async (HttpContext context) =>
         {
             var form = await context.Request.ReadFormAsync();
@@ -48,12 +48,12 @@ internal static class LocalSignIn
             var value = Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(new Who(name, objectId, role)));
             context.Response.Cookies.Append(CookieName, value, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
             return Results.Redirect(SafeReturn(form["return"]));
-        }).WithMetadata(new RunnerOwnEndpoint()).DisableAntiforgery();
+        }).WithMetadata(new HostOwnEndpoint()).DisableAntiforgery();
         app.MapGet(LogoutPath, (HttpContext context) =>
         {
             context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = "/" });
             return Results.Redirect(SafeReturn(context.Request.Query["post_logout_redirect_uri"]));
-        }).WithMetadata(new RunnerOwnEndpoint());
+        }).WithMetadata(new HostOwnEndpoint());
     }
 
     private static Who? Read(string? cookie)
@@ -88,7 +88,7 @@ internal static class LocalSignIn
         input,select,button{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}button{margin-top:1.2rem}.note{color:#666;font-size:.9rem}.error{color:#b00020}</style>
         </head><body>
         <h1>Local sign-in</h1>
-        <p class="note">The local runner's stand-in for Entra ID sign-in. It exists only locally; in Azure, App Service Authentication signs people in.</p>
+        <p class="note">The local Functions host's stand-in for Entra ID sign-in. It exists only locally; in Azure, App Service Authentication signs people in.</p>
         {{(error is null ? "" : $"<p class=\"error\" role=\"alert\">{WebUtility.HtmlEncode(error)}</p>")}}
         <form method="post" action="{{LoginPath}}">
           <input type="hidden" name="return" value="{{WebUtility.HtmlEncode(returnTo)}}">

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace LocalRunner;
+namespace FunctionsHost.Configuration;
 
 /// <summary>
 /// Reads the <c>Values</c> (and <c>ConnectionStrings</c>) of a Functions <c>local.settings.json</c> as configuration.

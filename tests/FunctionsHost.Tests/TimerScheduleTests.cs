@@ -1,6 +1,6 @@
-using LocalRunner;
+using FunctionsHost.Triggers;
 
-namespace VendingFunctions.Tests;
+namespace FunctionsHost.Tests;
 
 public sealed class TimerScheduleTests
 {

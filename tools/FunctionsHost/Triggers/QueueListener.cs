@@ -4,17 +4,17 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using FunctionsHost.Configuration;
 using Microsoft.Extensions.Logging;
 
-namespace LocalRunner;
+namespace FunctionsHost.Triggers;
 
 /// <summary>
 /// Runs one queue-triggered function the way the Functions queue listener does: polls with a back-off up to
 /// host.json's <c>maxPollingInterval</c>, hides a message while it runs, deletes it on success, makes it visible again
 /// after <c>visibilityTimeout</c> on failure, and after <c>maxDequeueCount</c> attempts moves it to
 /// <c>{queue}-poison</c> (which a poison-queue function, if any, then drains like any other queue).
-/// How the function is called is the subclass's: in process (LocalRunner) or through the worker (FunctionsHost),
-/// which is why this file is shared as source by both.
+/// How the function is called is the subclass's (<see cref="WorkerQueueListener"/>: through the worker).
 /// </summary>
 internal abstract class QueueListener(
     string functionName,
@@ -26,7 +26,7 @@ internal abstract class QueueListener(
 {
     private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(100);
 
-    // Long enough for any command; a runner that dies mid-message lets it reappear after this.
+    // Long enough for any command; a host that dies mid-message lets it reappear after this.
     private static readonly TimeSpan ProcessingVisibility = TimeSpan.FromMinutes(5);
 
     /// <summary>Runs the function on one message; an exception is a failed attempt.</summary>
@@ -96,7 +96,7 @@ internal abstract class QueueListener(
         {
             if (message.DequeueCount > settings.MaxDequeueCount)
             {
-                // Already tried often enough (a runner stopped mid-message): do not run it again.
+                // Already tried often enough (a host stopped mid-message): do not run it again.
                 await MoveToPoisonAsync(queue, poison, message);
                 return;
             }

@@ -1,1 +1,0 @@
-await LocalRunner.LocalRunnerApp.RunAsync(args);
