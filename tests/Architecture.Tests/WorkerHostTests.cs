@@ -49,7 +49,8 @@ public sealed class WorkerHostTests
         var created = functions.Select(type => ActivatorUtilities.CreateInstance(scope.ServiceProvider, type)).ToList();
         Assert.All(created.Zip(functions), pair => Assert.IsType(pair.Second, pair.First));
 
-        Assert.NotNull(host.Services.GetRequiredService<HttpPipelineMiddleware>());
+        // GetService, not GetRequiredService: null (an unregistered middleware) is what this must catch.
+        Assert.NotNull(scope.ServiceProvider.GetService<HttpPipelineMiddleware>());
         // Options are bound and valid as the host's start would check them.
         host.Services.GetRequiredService<IStartupValidator>().Validate();
     }
