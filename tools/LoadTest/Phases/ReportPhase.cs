@@ -55,9 +55,13 @@ internal static class ReportPhase
             report.Webhooks.BurstCount == 0 || baseline <= 0 ? "not measured"
                 : $"{report.Webhooks.BurstHandledPerSecond.ToString("F0", c)}/s vs {baseline.ToString("F0", c)}/s = {(report.Webhooks.BurstHandledPerSecond / baseline).ToString("F2", c)} x",
             report.Webhooks.BurstCount == 0 || baseline <= 0 ? null : report.Webhooks.BurstHandledPerSecond >= 0.5 * baseline));
-        var memory = report.Runner.PeakMemoryBytes;
-        report.Targets.Add(new TargetResult("runner peak memory (VmHWM)", "<= 250 MB",
-            memory is { } m ? $"{m / 1024.0 / 1024.0:F0} MB" : "not measured",
+        // Judged on the worker: it runs our code in Azure too, while the host beside it is our stand-in for the
+        // platform's (docs/performance.md).
+        var memory = report.Runner.PeakWorkerMemoryBytes;
+        report.Targets.Add(new TargetResult("runner peak memory, worker (VmHWM)", "<= 250 MB",
+            memory is { } m ? $"{(m / 1024.0 / 1024.0).ToString("F0", c)} MB (host {Mb(report.Runner.PeakHostMemoryBytes)}, both {Mb(report.Runner.PeakMemoryBytes)})" : "not measured",
             memory is { } bytes ? bytes <= 250L * 1024 * 1024 : null));
     }
+
+    private static string Mb(long? bytes) => bytes is { } b ? $"{(b / 1024.0 / 1024.0).ToString("F0", CultureInfo.InvariantCulture)} MB" : "n/a";
 }
