@@ -33,7 +33,8 @@ internal static class ReportPhase
             AddLatencyTarget(report, "approval -> machine p99, long poll on another instance", 250, cross);
         }
 
-        if (report.ReconcilerScale is { Measured: true, IdleEmpty.Why: null, Idle.Why: null } scale)
+        // Judged only on a window measured once nothing was due: otherwise it would count first checks, not idle passes.
+        if (report.ReconcilerScale is { Measured: true, IdleSettled: true, IdleEmpty.Why: null, Idle.Why: null } scale)
         {
             // O(1): an idle pass over N open sales costs what an idle pass over none costs (within 10 % + 5 requests).
             var (empty, open) = (scale.IdleEmpty!.RequestsPerPass, scale.Idle!.RequestsPerPass);
