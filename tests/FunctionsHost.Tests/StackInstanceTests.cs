@@ -53,6 +53,11 @@ public sealed class StackInstanceTests
         await instance.StopAsync();
         Assert.False(Alive(host), "the host is gone");
         Assert.All(workers, worker => Assert.False(Alive(worker), $"worker {worker} is gone with its host"));
+        // Memory is sampled per process (the harness judges its target on the worker's): both were seen, and the
+        // highest sum lies between the larger peak and the two peaks added.
+        var (workerPeak, hostPeak, bothPeak) = (instance.PeakWorkerMemoryBytes!.Value, instance.PeakHostMemoryBytes!.Value, instance.PeakMemoryBytes!.Value);
+        Assert.True(workerPeak > 0 && hostPeak > 0, $"worker {workerPeak} B, host {hostPeak} B");
+        Assert.InRange(bothPeak, Math.Max(workerPeak, hostPeak), workerPeak + hostPeak);
 
         // A setting changed in between reaches the next start (the host's worker-start line is not logged at Warning).
         var workerStarts = ReadLines(instance.LogPath).Count(l => l.StartsWith("info: FunctionsHost.Worker[0] Started worker process", StringComparison.Ordinal));

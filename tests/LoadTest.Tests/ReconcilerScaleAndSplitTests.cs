@@ -55,6 +55,28 @@ public sealed class ReconcilerScaleAndSplitTests
         Assert.Equal((0, 0L), ReconcilerScalePhase.PassCounter.Count("Reconciler examined sales"));
     }
 
+    [Fact]
+    public void The_idle_window_waits_until_nothing_in_the_due_index_is_due_before_the_window_ends()
+    {
+        var now = new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+        var window = TimeSpan.FromSeconds(16);
+
+        Assert.True(ReconcilerScalePhase.NothingDueWithin(null, now, window));
+        Assert.True(ReconcilerScalePhase.NothingDueWithin(now.AddHours(1), now, window));
+        Assert.True(ReconcilerScalePhase.NothingDueWithin(now.AddSeconds(17), now, window));
+        Assert.False(ReconcilerScalePhase.NothingDueWithin(now.AddSeconds(16), now, window));
+        Assert.False(ReconcilerScalePhase.NothingDueWithin(now.AddSeconds(5), now, window));
+        Assert.False(ReconcilerScalePhase.NothingDueWithin(now.AddSeconds(-30), now, window));
+    }
+
+    [Fact]
+    public void The_idle_window_covers_its_passes_the_pass_it_waits_for_and_slack()
+    {
+        var options = new LoadOptions { ReconcilerIntervalSeconds = 2, ReconcilerScalePasses = 5 };
+
+        Assert.Equal(TimeSpan.FromSeconds(16), ReconcilerScalePhase.IdleWindow(options));
+    }
+
     [Theory]
     [InlineData("table:Sales:read", true)]
     [InlineData("table:OpenSales:query", true)]

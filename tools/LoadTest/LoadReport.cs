@@ -120,7 +120,8 @@ public sealed class LoadReport
         }
 
         Line($"Vipps: {Vipps.InFlightConflicts} request(s) refused 409 because their idempotency key was still in flight (two callers on one operation)");
-        Line($"Runner peak memory (VmHWM): {Mb(Runner.PeakMemoryBytes)}; peak RSS sampled {Mb(Runner.PeakRssBytes)}");
+        Line($"Runner peak memory (VmHWM): worker {Mb(Runner.PeakWorkerMemoryBytes)}, host {Mb(Runner.PeakHostMemoryBytes)}, " +
+             $"both {Mb(Runner.PeakMemoryBytes)}; peak RSS of both sampled {Mb(Runner.PeakRssBytes)}");
         Line($"Azurite raw single-entity inserts: {Azurite.SequentialPerSecond.ToString("F0", c)}/s sequential, " +
              $"{Azurite.ConcurrentPerSecond.ToString("F0", c)}/s with {Azurite.Concurrency} concurrent loops");
         Line();
@@ -263,6 +264,14 @@ public sealed class VippsFigures
 
 public sealed class RunnerFigures
 {
+    /// <summary>The highest peak (VmHWM) of any instance's worker: the process that runs our code in Azure too, and so
+    /// the one the memory target is judged on.</summary>
+    public long? PeakWorkerMemoryBytes { get; set; }
+
+    /// <summary>The highest peak of any instance's local Functions host (our stand-in for Azure's, which the platform runs).</summary>
+    public long? PeakHostMemoryBytes { get; set; }
+
+    /// <summary>The highest sum of one instance's host and worker peaks.</summary>
     public long? PeakMemoryBytes { get; set; }
     public long? PeakRssBytes { get; set; }
     public int Restarts { get; set; }
@@ -311,7 +320,17 @@ public sealed class ReconcilerScaleFigures
     /// <summary>Idle passes with the machines provisioned and no open sale.</summary>
     public PassFigures? IdleEmpty { get; set; }
 
-    /// <summary>Idle passes with <see cref="OpenSales"/> open sales, none due.</summary>
+    /// <summary>The passes right after the creates, while the new sales' one first check each is due.</summary>
+    public PassFigures? FirstChecks { get; set; }
+
+    /// <summary>Whether the due index held no row due within the idle window before it was measured (false: the wait's
+    /// deadline passed first).</summary>
+    public bool IdleSettled { get; set; }
+
+    /// <summary>How long that wait took, from the end of the first-checks window.</summary>
+    public double IdleSettleSeconds { get; set; }
+
+    /// <summary>Idle passes with <see cref="OpenSales"/> open sales once their first checks are made and none is due.</summary>
     public PassFigures? Idle { get; set; }
 
     /// <summary>The passes from the due sales' authorization until the reconciler released them all (and the commands it enqueued).</summary>
@@ -344,7 +363,8 @@ public sealed class ReconcilerScaleFigures
         line($"Reconciler scale: {Machines} machines provisioned in {ProvisionSeconds.ToString("F0", c)} s, {OpenSales} open sales created in {CreateSeconds.ToString("F0", c)} s " +
              $"({CreateFailures} failed), timers every {IntervalSeconds} s; requests per pass = table requests (not the watchdog's WebhookRegistrations) + queue puts");
         line($"   idle, no open sale:        {IdleEmpty}");
-        line($"   idle, {OpenSales} open sales:    {Idle}");
+        line($"   {OpenSales} open sales, first checks due: {FirstChecks}");
+        line($"   idle, {OpenSales} open sales, nothing due ({(IdleSettled ? "" : "NOT ")}settled after {IdleSettleSeconds.ToString("F0", c)} s): {Idle}");
         line($"   {DueSales} due (vend deadline): {Due}; released {DueReleased}/{DueSales}" +
              (ExtraPerDueSale is { } extra ? $"; {extra.ToString("F1", c)} requests per due sale above idle" : ""));
         if (IdlePerExaminedSale is { } perExamined)

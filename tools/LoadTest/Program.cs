@@ -91,14 +91,17 @@ static Table FiguresTable(LoadReport report)
     if (report.ReconcilerScale is { } scale)
     {
         Row("reconciler idle pass, no open sale", scale.IdleEmpty?.ToString() ?? scale.Why ?? "n/a");
-        Row($"reconciler idle pass, {scale.OpenSales} open sales", scale.Idle?.ToString() ?? "n/a");
+        Row($"reconciler passes, {scale.OpenSales} open sales, first checks due", scale.FirstChecks?.ToString() ?? "n/a");
+        Row($"reconciler idle pass, {scale.OpenSales} open sales, nothing due", scale.Idle?.ToString() ?? "n/a");
         Row($"reconciler passes, {scale.DueSales} due", scale.Due is { } due ? $"{due} (released {scale.DueReleased})" : "n/a");
     }
 
     Row("create payment", report.CreatePayment.ToString());
     Row("released after the vend deadline", report.ReleaseAfterDeadline.ToString());
     Row("webhook burst", $"{report.Webhooks.BurstCount} AUTHORIZED at {report.Webhooks.BurstHandledPerSecond.ToString("F0", c)}/s");
-    Row("peak memory of an instance", report.Runner.PeakMemoryBytes is { } bytes ? $"{bytes / (1024 * 1024)} MB" : "n/a");
+    Row("peak memory of an instance's worker", report.Runner.PeakWorkerMemoryBytes is { } worker ? $"{worker / (1024 * 1024)} MB" : "n/a");
+    Row("peak memory of an instance's host", report.Runner.PeakHostMemoryBytes is { } host ? $"{host / (1024 * 1024)} MB" : "n/a");
+    Row("peak memory of an instance, both", report.Runner.PeakMemoryBytes is { } bytes ? $"{bytes / (1024 * 1024)} MB" : "n/a");
     return table;
 }
 

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Azure.Data.Tables;
+using Vending.Core.Reconciliation;
+using Vending.Core.Storage;
 using Vending.Stack.Clients;
 using Vending.Stack.Instances;
 
@@ -9,9 +12,12 @@ namespace LoadTest.Phases;
 /// <summary>
 /// The reconciler's storage cost per pass at scale (<c>--reconciler-scale MACHINES,OPEN</c>): provisions MACHINES
 /// machines over the operator API, measures idle passes with no open sale, creates OPEN sales over the machine API (one
-/// per machine, never approved; the simulator's expiry is long, so none becomes due), measures idle passes again, then
-/// approves <c>--reconciler-due K</c> of them and never reports a vend, so their vend deadline makes them due, and
-/// measures the passes until the reconciler has released all K.
+/// per machine, never approved; the simulator's expiry is long), measures the passes right after the creates (each new
+/// sale's one first check, <see cref="DueSchedule.CreatedCheck"/> after its create, falls in or near them: "first
+/// checks due"), waits until the due index holds no row due before the next window ends (a bounded wait, read from the
+/// index itself) and measures idle passes with the sales open and nothing due, then approves <c>--reconciler-due K</c>
+/// of them and never reports a vend, so their vend deadline makes them due, and measures the passes until the
+/// reconciler has released all K.
 /// <para>A pass is counted by the runner's own log line "Reconciler examined N sales" (the timer function logs one per
 /// pass), read from every instance's log file; a window runs from the end of one pass to the end of the P-th pass
 /// after it, so it holds whole passes. The requests of a window are every table request except the webhook
@@ -55,7 +61,23 @@ internal static partial class ReconcilerScalePhase
         var references = await CreateSalesAsync(run, machines.Take(figures.OpenSales).ToList(), figures, cancellationToken);
         figures.CreateSeconds = clock.Elapsed.TotalSeconds;
 
-        run.Log($"Reconciler scale: idle passes with {references.Count} open sales ...");
+        run.Log($"Reconciler scale: passes right after the creates, {references.Count} open sales, their first checks due ...");
+        figures.FirstChecks = await MeasurePassesAsync(run, proxy, passes, options.ReconcilerScalePasses, null, cancellationToken);
+
+        // The idle window: every open sale's one first check has been made and nothing is due before the window ends.
+        var window = IdleWindow(options);
+        run.Log($"Reconciler scale: waiting until the due index holds no row due within {window.TotalSeconds:F0} s ...");
+        clock.Restart();
+        var settleLimit = DueSchedule.CreatedCheck + TimeSpan.FromSeconds(180);
+        figures.IdleSettled = await Wait.UntilAsync(async () => NothingDueWithin(await EarliestDueAsync(run, cancellationToken), DateTimeOffset.UtcNow, window),
+            settleLimit, cancellationToken, TimeSpan.FromMilliseconds(250));
+        figures.IdleSettleSeconds = clock.Elapsed.TotalSeconds;
+        if (!figures.IdleSettled)
+        {
+            run.Report.Notes.Add($"reconciler scale: the due index still held a row due within {window.TotalSeconds:F0} s after {settleLimit.TotalSeconds:F0} s; the idle window was measured anyway");
+        }
+
+        run.Log($"Reconciler scale: idle passes with {references.Count} open sales, nothing due ...");
         figures.Idle = await MeasurePassesAsync(run, proxy, passes, options.ReconcilerScalePasses, null, cancellationToken);
 
         if (figures.DueSales > 0 && references.Count > 0)
@@ -79,6 +101,29 @@ internal static partial class ReconcilerScalePhase
         }
 
         figures.Measured = true;
+    }
+
+    /// <summary>How far ahead nothing may be due for the idle window to hold only idle passes: the window's passes, the
+    /// one it waits for before counting, and two more for slack (a pass can run late on a loaded machine).</summary>
+    internal static TimeSpan IdleWindow(LoadOptions options) =>
+        TimeSpan.FromSeconds(options.ReconcilerIntervalSeconds * (options.ReconcilerScalePasses + 3));
+
+    /// <summary>Idle: the earliest row of the due index (null: the index is empty) is due after <paramref name="now"/> +
+    /// <paramref name="window"/>, so no pass in the window has anything to examine.</summary>
+    internal static bool NothingDueWithin(DateTimeOffset? earliestDue, DateTimeOffset now, TimeSpan window) =>
+        earliestDue is not { } due || due > now + window;
+
+    /// <summary>The due index's earliest row (its row keys sort by due time): one query of one row.</summary>
+    private static async Task<DateTimeOffset?> EarliestDueAsync(RunContext run, CancellationToken cancellationToken)
+    {
+        var table = run.Tables.GetTableClient(TableNames.OpenSales);
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {DueSaleIndex.Partition}"),
+            maxPerPage: 1, select: ["RowKey", "DueAt"], cancellationToken: cancellationToken))
+        {
+            return row.GetDateTimeOffset("DueAt")?.ToUniversalTime() ?? DateTimeOffset.MinValue;
+        }
+
+        return null;
     }
 
     private static async Task<List<MachineApiClient>> ProvisionAsync(RunContext run, int count, CancellationToken cancellationToken)

@@ -33,7 +33,8 @@ internal static class ReportPhase
             AddLatencyTarget(report, "approval -> machine p99, long poll on another instance", 250, cross);
         }
 
-        if (report.ReconcilerScale is { Measured: true, IdleEmpty.Why: null, Idle.Why: null } scale)
+        // Judged only on a window measured once nothing was due: otherwise it would count first checks, not idle passes.
+        if (report.ReconcilerScale is { Measured: true, IdleSettled: true, IdleEmpty.Why: null, Idle.Why: null } scale)
         {
             // O(1): an idle pass over N open sales costs what an idle pass over none costs (within 10 % + 5 requests).
             var (empty, open) = (scale.IdleEmpty!.RequestsPerPass, scale.Idle!.RequestsPerPass);
@@ -55,9 +56,13 @@ internal static class ReportPhase
             report.Webhooks.BurstCount == 0 || baseline <= 0 ? "not measured"
                 : $"{report.Webhooks.BurstHandledPerSecond.ToString("F0", c)}/s vs {baseline.ToString("F0", c)}/s = {(report.Webhooks.BurstHandledPerSecond / baseline).ToString("F2", c)} x",
             report.Webhooks.BurstCount == 0 || baseline <= 0 ? null : report.Webhooks.BurstHandledPerSecond >= 0.5 * baseline));
-        var memory = report.Runner.PeakMemoryBytes;
-        report.Targets.Add(new TargetResult("runner peak memory (VmHWM)", "<= 250 MB",
-            memory is { } m ? $"{m / 1024.0 / 1024.0:F0} MB" : "not measured",
+        // Judged on the worker: it runs our code in Azure too, while the host beside it is our stand-in for the
+        // platform's (docs/performance.md).
+        var memory = report.Runner.PeakWorkerMemoryBytes;
+        report.Targets.Add(new TargetResult("runner peak memory, worker (VmHWM)", "<= 250 MB",
+            memory is { } m ? $"{(m / 1024.0 / 1024.0).ToString("F0", c)} MB (host {Mb(report.Runner.PeakHostMemoryBytes)}, both {Mb(report.Runner.PeakMemoryBytes)})" : "not measured",
             memory is { } bytes ? bytes <= 250L * 1024 * 1024 : null));
     }
+
+    private static string Mb(long? bytes) => bytes is { } b ? $"{(b / 1024.0 / 1024.0).ToString("F0", CultureInfo.InvariantCulture)} MB" : "n/a";
 }

@@ -112,6 +112,8 @@ internal sealed class RunContext(LoadOptions options) : IAsyncDisposable
         }
 
         var processes = _stack.Instances.OfType<ChildProcessFunctionApp>().ToList();
+        Report.Runner.PeakWorkerMemoryBytes = processes.Max(p => p.PeakWorkerMemoryBytes);
+        Report.Runner.PeakHostMemoryBytes = processes.Max(p => p.PeakHostMemoryBytes);
         Report.Runner.PeakMemoryBytes = processes.Max(p => p.PeakMemoryBytes);
         Report.Runner.PeakRssBytes = processes.Max(p => p.PeakRssBytes);
     }

@@ -9,7 +9,9 @@ namespace Vending.Stack.Instances;
 /// draining) and start them again on the same port. Its settings go in as environment variables (<c>Key__Sub</c>;
 /// the host keeps its own <c>FunctionsHost</c> section from the worker); its output, one line per log record (the
 /// worker's RpcLog records included), goes to <see cref="LogPath"/>, not a pipe that could fill up. Samples VmHWM /
-/// VmRSS of the host and its worker from /proc while they run and keeps the highest sum over every incarnation.
+/// VmRSS of the host and its worker from /proc while they run and keeps, over every incarnation, the highest of each
+/// and of their sum. The worker is the host's child process (the host's WorkerSupervisor starts it), so /proc names it
+/// without the host having to tell.
 /// </summary>
 public sealed class ChildProcessFunctionApp : IFunctionAppInstance
 {
@@ -22,6 +24,8 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
     private CancellationTokenSource? _sampling;
     private Task? _sampler;
     private long _peakHwmKb;
+    private long _peakHostHwmKb;
+    private long _peakWorkerHwmKb;
     private long _peakRssKb;
 
     /// <param name="defaults">Settings the spec's own override (e.g. where the Function App's build is).</param>
@@ -52,6 +56,13 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
     /// <summary>Highest sum of the host's and its worker's VmHWM (each process's peak resident set) of any incarnation,
     /// in bytes: an upper bound of their peak together; null where /proc is not available.</summary>
     public long? PeakMemoryBytes => Interlocked.Read(ref _peakHwmKb) is > 0 and var kb ? kb * 1024 : null;
+
+    /// <summary>Highest VmHWM of the worker (the host's children: the worker process) of any incarnation, in bytes: the
+    /// process that runs the Function App's code in Azure too; null where /proc is not available.</summary>
+    public long? PeakWorkerMemoryBytes => Interlocked.Read(ref _peakWorkerHwmKb) is > 0 and var kb ? kb * 1024 : null;
+
+    /// <summary>Highest VmHWM of the local Functions host itself (our stand-in for Azure's), in bytes.</summary>
+    public long? PeakHostMemoryBytes => Interlocked.Read(ref _peakHostHwmKb) is > 0 and var kb ? kb * 1024 : null;
 
     public long? PeakRssBytes => Interlocked.Read(ref _peakRssKb) is > 0 and var kb ? kb * 1024 : null;
 
@@ -238,30 +249,44 @@ public sealed class ChildProcessFunctionApp : IFunctionAppInstance
                 return;
             }
 
-            // The host and the worker it started (its children), summed.
-            long hwm = 0, rss = 0;
-            foreach (var pid in Children(process.Id).Prepend(process.Id))
+            // The host, and the worker it started (its children), apart and summed.
+            var (hostHwm, hostRss) = ReadMemory(process.Id);
+            long workerHwm = 0, workerRss = 0;
+            foreach (var pid in Children(process.Id))
             {
-                foreach (var line in ReadLinesOrNone($"/proc/{pid}/status"))
-                {
-                    if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    {
-                        hwm += Kilobytes(line);
-                    }
-                    else if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                    {
-                        rss += Kilobytes(line);
-                    }
-                }
+                var (hwm, rss) = ReadMemory(pid);
+                workerHwm += hwm;
+                workerRss += rss;
             }
 
-            Raise(ref _peakHwmKb, hwm);
-            Raise(ref _peakRssKb, rss);
+            Raise(ref _peakHostHwmKb, hostHwm);
+            Raise(ref _peakWorkerHwmKb, workerHwm);
+            Raise(ref _peakHwmKb, hostHwm + workerHwm);
+            Raise(ref _peakRssKb, hostRss + workerRss);
         }
         catch (Exception exception) when (exception is IOException or InvalidOperationException or UnauthorizedAccessException)
         {
             // The process went away between the check and the read.
         }
+    }
+
+    /// <summary>VmHWM and VmRSS of one process in kB (0 when it has gone).</summary>
+    private static (long Hwm, long Rss) ReadMemory(int pid)
+    {
+        long hwm = 0, rss = 0;
+        foreach (var line in ReadLinesOrNone($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                hwm = Kilobytes(line);
+            }
+            else if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                rss = Kilobytes(line);
+            }
+        }
+
+        return (hwm, rss);
     }
 
     /// <summary>Still running: its /proc entry exists and it is not a zombie (an orphan waits for init to reap it).</summary>
