@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
@@ -193,30 +192,10 @@ public sealed partial class OperatorSaleQueries(
     /// <summary>The token is the last RowKey of the page, base64url; anything else is refused, never queried.</summary>
     public static bool IsValidToken(string token) => DecodeToken(token) is not null;
 
-    private static string EncodeToken(string rowKey) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(rowKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string EncodeToken(string rowKey) => PageToken.Encode(rowKey);
 
-    private static string? DecodeToken(string token)
-    {
-        if (token.Length is 0 or > 200 || !TokenAlphabet().IsMatch(token))
-        {
-            return null;
-        }
-
-        var base64 = token.Replace('-', '+').Replace('_', '/');
-        base64 += new string('=', (4 - base64.Length % 4) % 4);
-        var bytes = new byte[base64.Length];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written))
-        {
-            return null;
-        }
-
-        var rowKey = Encoding.UTF8.GetString(bytes, 0, written);
-        return ListingRowKey().IsMatch(rowKey) ? rowKey : null;
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
-    private static partial Regex TokenAlphabet();
+    private static string? DecodeToken(string token) =>
+        PageToken.Decode(token) is { } rowKey && ListingRowKey().IsMatch(rowKey) ? rowKey : null;
 
     [GeneratedRegex("^t-[0-9]{19}-[a-zA-Z0-9-]{8,64}$")]
     private static partial Regex ListingRowKey();
