@@ -1,6 +1,6 @@
 using System.Reflection;
 using NetArchTest.Rules;
-using Vending.Core;
+using Vending.Core.Composition;
 using VendingFunctions;
 
 namespace Architecture.Tests;

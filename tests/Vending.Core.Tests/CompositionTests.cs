@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vending.Core.Commands;
+using Vending.Core.Composition;
 using Vending.Core.Http;
 using Vending.Core.Machines;
 using Vending.Core.Operator.Access;

@@ -8,7 +8,7 @@ internal static class HttpApiServiceCollectionExtensions
     /// The HTTP layer's services: body limits, machine authentication, webhook verification, error mapping. Scoped,
     /// like a function invocation, because the machine directory they use may be. Their options are
     /// <see cref="VendingOptions"/>; the webhook secrets come from the webhook registration part. A part of
-    /// <see cref="VendingFunctionApp.AddVendingFunctionApp"/>.
+    /// <see cref="Composition.VendingFunctionApp.AddVendingFunctionApp"/>.
     /// </summary>
     internal static IServiceCollection AddHttpApi(this IServiceCollection services)
     {
