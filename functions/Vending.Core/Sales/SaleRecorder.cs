@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using Vending.Core.Commands;
 using Vending.Core.Events;
 using Vending.Core.Observability;
-using Vending.Core.Reconciliation;
 using Vending.Core.Storage;
 
 namespace Vending.Core.Sales;

@@ -1,6 +1,4 @@
-using Vending.Core.Sales;
-
-namespace Vending.Core.Reconciliation;
+namespace Vending.Core.Sales;
 
 /// <summary>
 /// When the reconciler must next look at a sale (the time of its row in the due index). Never later than any of the
