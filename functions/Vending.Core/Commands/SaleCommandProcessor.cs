@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Vending.Core.Observability;
 using Microsoft.Extensions.Options;
 using Vending.Core.Sales;
-using Vending.Core.Storage;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
 

@@ -64,6 +64,11 @@ public static class DueSchedule
         return next == DateTimeOffset.MaxValue ? now + TimeSpan.FromSeconds(options.CommandStaleSeconds) : next;
     }
 
+    /// <summary>Whole milliseconds, UTC: the precision a due time is stored with, so a due time computed here equals
+    /// the one read back from storage (and the due index's row key made from either is the same key).</summary>
+    public static DateTimeOffset Normalize(DateTimeOffset at) =>
+        new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+
     private static DateTimeOffset Earliest(DateTimeOffset a, DateTimeOffset b) => a <= b ? a : b;
 
     private static TimeSpan Min(params TimeSpan[] spans) => spans.Min();

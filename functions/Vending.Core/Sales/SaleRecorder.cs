@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using Vending.Core.Commands;
 using Vending.Core.Events;
 using Vending.Core.Observability;
-using Vending.Core.Storage;
 
 namespace Vending.Core.Sales;
 
@@ -100,7 +99,7 @@ public sealed class SaleRecorder(
     /// <summary>Puts a new sale's state row and its first due row (the due row first: a sale is never without one).</summary>
     public async Task<StoredSale> InsertAsync(Sale sale, CancellationToken cancellationToken)
     {
-        var dueAt = DueSaleIndex.Normalize(DueSchedule.AtCreate(sale, options.Value));
+        var dueAt = DueSchedule.Normalize(DueSchedule.AtCreate(sale, options.Value));
         // Side by side (one round trip less on the create's path): a failed due row fails the create, and the
         // machine's retry (a replay) lists the sale again before answering.
         var listed = due.AddAsync(sale.Reference, dueAt, cancellationToken);
@@ -150,7 +149,7 @@ public sealed class SaleRecorder(
             return current;
         }
 
-        needed = DueSaleIndex.Normalize(needed);
+        needed = DueSchedule.Normalize(needed);
         try
         {
             await due.AddAsync(next.Reference, needed, cancellationToken);

@@ -11,7 +11,6 @@ internal static class SaleEntities
 {
     public const string StateRowKey = "state";
     public const string HistoryPrefix = "h-";
-    public const string WebhookPrefix = "w-";
     public const string TransitionIdProperty = "TransitionId";
 
     /// <summary>When the sale's row in the due index (<c>OpenSales</c>) is due; absent once the reconciler closed it.</summary>
@@ -23,10 +22,6 @@ internal static class SaleEntities
     };
 
     public static string HistoryRowKey(long sequence) => $"{HistoryPrefix}{sequence:D6}";
-
-    /// <summary>The dedupe row of a Vipps event: its insert conflicts on a duplicate (same name and pspReference).</summary>
-    public static string WebhookRowKey(string eventName, string pspReference) =>
-        TableKeys.Safe($"{WebhookPrefix}{eventName}-{pspReference}");
 
     /// <summary><paramref name="transitionId"/> marks which write produced this version, so a retried write that
     /// already succeeded (and then reports 409/412) is recognised as ours.</summary>
