@@ -1,13 +1,9 @@
 using System.Collections.Concurrent;
 using Azure.Storage.Queues;
 using Vending.Core.Observability;
+using Vending.Core.Sales;
 
 namespace Vending.Core.Commands;
-
-public interface ISaleCommandQueue
-{
-    Task EnqueueAsync(SaleCommand command, TimeSpan delay, CancellationToken cancellationToken);
-}
 
 /// <summary>The <c>sale-commands</c> Storage queue. The client must use base64 message encoding (what the Functions
 /// queue trigger expects); the queues are created on first use, once per process.</summary>

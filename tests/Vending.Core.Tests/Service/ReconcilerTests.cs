@@ -17,7 +17,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
             new Aggregate(new Amount("NOK", state == "AUTHORIZED" ? 8000 : 0), new Amount("NOK", cancelled), new Amount("NOK", captured), new Amount("NOK", 0)), "psp");
 
     /// <summary>The reconciler also passes over other tests' sales in the shared Azurite: look at this sale's commands only.</summary>
-    private List<Vending.Core.Commands.SaleCommand> Mine(string reference) =>
+    private List<Vending.Core.Sales.SaleCommand> Mine(string reference) =>
         _core.Queue.Sent.Select(sent => sent.Command).Where(command => command.Reference == reference).ToList();
 
     private async Task<(string MachineId, string Reference)> CreatedSaleAsync()

@@ -1,6 +1,7 @@
 using System.Text;
 using Azure.Storage.Queues;
 using Vending.Core.Commands;
+using Vending.Core.Sales;
 
 namespace Vending.Core.Tests.Storage;
 

@@ -1,0 +1,6 @@
+namespace Vending.Core.Sales;
+
+public interface ISaleCommandQueue
+{
+    Task EnqueueAsync(SaleCommand command, TimeSpan delay, CancellationToken cancellationToken);
+}
