@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Azure.Storage.Queues;
-using Vending.Core.Observability;
 using Vending.Core.Sales;
 
 namespace Vending.Core.Commands;
@@ -14,7 +13,7 @@ public sealed class SaleCommandQueue(QueueServiceClient service) : ISaleCommandQ
     public async Task EnqueueAsync(SaleCommand command, TimeSpan delay, CancellationToken cancellationToken)
     {
         var queue = await QueueAsync(QueueNames.SaleCommands, cancellationToken);
-        await queue.SendMessageAsync(SaleTracing.Stamp(command).ToJson(), delay > TimeSpan.Zero ? delay : null, cancellationToken: cancellationToken);
+        await queue.SendMessageAsync(SaleCommandTracing.Stamp(command).ToJson(), delay > TimeSpan.Zero ? delay : null, cancellationToken: cancellationToken);
     }
 
     private async Task<QueueClient> QueueAsync(string name, CancellationToken cancellationToken)
