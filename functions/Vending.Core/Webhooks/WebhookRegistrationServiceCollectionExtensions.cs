@@ -2,7 +2,6 @@ using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Vending.Core.Http;
 
 namespace Vending.Core.Webhooks;
 
