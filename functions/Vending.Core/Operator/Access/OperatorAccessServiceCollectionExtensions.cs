@@ -11,7 +11,6 @@ internal static class OperatorAccessServiceCollectionExtensions
     {
         services.AddOptions<OperatorAccessOptions>().Bind(configuration.GetSection(OperatorAccessOptions.SectionName));
         services.AddSingleton<IOperatorAuditLog, TableOperatorAuditLog>();
-        services.AddScoped<OperatorApi>();
         services.AddSingleton<IOperatorSaleQueries, OperatorSaleQueries>();
         services.AddSingleton<Fleet.IFleetQueries, Fleet.FleetQueries>();
         services.AddSingleton<IMerchantCatalog, MerchantCatalog>();
