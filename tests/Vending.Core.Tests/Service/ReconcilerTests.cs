@@ -227,7 +227,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
     public async Task A_finished_sale_leaves_the_due_index_only_when_its_events_are_sent()
     {
         // Publishing fails (the topic is down): the events stay pending in the outbox.
-        var outbox = new Mock<Vending.Domain.Events.IOutboxDispatcher>();
+        var outbox = new Mock<Vending.Core.Sales.IOutboxDispatcher>();
         outbox.Setup(o => o.PublishAsync(It.IsAny<IReadOnlyList<Vending.Domain.Events.OutboxEvent>>(), It.IsAny<CancellationToken>())).ReturnsAsync(0);
         outbox.Setup(o => o.PublishPendingAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync(((IReadOnlyList<long>)[], false));
         var core = new CoreHarness(azurite, outbox: outbox.Object);
