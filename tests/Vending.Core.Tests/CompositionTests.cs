@@ -9,6 +9,7 @@ using Vending.Core.Machines;
 using Vending.Core.Operator.Access;
 using Vending.Core.Reconciliation;
 using Vending.Core.Sales;
+using Vending.Core.Storage;
 using Vending.Core.Webhooks;
 
 namespace Vending.Core.Tests;
