@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Vending.Core.Events;
 using Vending.Core.Observability;
 using Vending.Core.Sales;
 using Vending.Vipps;

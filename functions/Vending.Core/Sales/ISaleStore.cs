@@ -33,6 +33,8 @@ public enum CommitOutcome
 
 public sealed record CommitResult(CommitOutcome Outcome, StoredSale? Stored);
 
+/// <summary>The sale's rows as the use cases need them: a port owned here, implemented by
+/// <c>Vending.Core.Storage.SaleStore</c> (docs/core.md, "Layers").</summary>
 public interface ISaleStore
 {
     /// <summary>The sale as stored now (a read; operator and test reads). The write path uses <see cref="LoadAsync"/>.</summary>
