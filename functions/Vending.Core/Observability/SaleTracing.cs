@@ -4,7 +4,7 @@ namespace Vending.Core.Observability;
 
 /// <summary>
 /// Spans of a sale's journey. The HTTP server span, the storage calls (Azure SDK) and the Vipps calls are children of
-/// these; the queue hop keeps the trace through the command's trace parent (<see cref="Commands.SaleCommandTracing"/>),
+/// these; the queue hop keeps the trace through the command's trace parent (<see cref="Sales.SaleCommandTracing"/>),
 /// so one trace runs from the machine's POST to the capture.
 /// </summary>
 public static class SaleTracing

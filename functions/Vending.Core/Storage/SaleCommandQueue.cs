@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Azure.Storage.Queues;
 using Vending.Core.Sales;
 
-namespace Vending.Core.Commands;
+namespace Vending.Core.Storage;
 
 /// <summary>The <c>sale-commands</c> Storage queue. The client must use base64 message encoding (what the Functions
 /// queue trigger expects); the queues are created on first use, once per process.</summary>

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using Vending.Core.Observability;
-using Vending.Core.Sales;
 
-namespace Vending.Core.Commands;
+namespace Vending.Core.Sales;
 
 /// <summary>
 /// The spans of the <c>sale-commands</c> queue hop: the producer stamps its span on the message, the consumer continues
