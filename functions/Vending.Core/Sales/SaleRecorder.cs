@@ -98,16 +98,14 @@ public sealed class SaleRecorder(
         }
     }
 
-    /// <summary>Puts a new sale's state row and its first due row (the due row first: a sale is never without one).</summary>
-    public async Task<StoredSale> InsertAsync(Sale sale, CancellationToken cancellationToken)
+    /// <summary>Creates a new sale (one transaction in its machine's partition: <see cref="ISaleStore.CreateAsync"/>) and
+    /// its first due row, side by side (one round trip less on the create's path). A failed due row fails the create,
+    /// and the machine's retry (a replay) lists the sale again before answering; a create that turns out a replay or
+    /// refused leaves a due row the reconciler drops (no sale behind it).</summary>
+    public Task<SaleCreation> CreateAsync(Sale sale, CancellationToken cancellationToken)
     {
         var dueAt = DueSaleIndex.Normalize(DueSchedule.AtCreate(sale, options.Value));
-        // Side by side (one round trip less on the create's path): a failed due row fails the create, and the
-        // machine's retry (a replay) lists the sale again before answering.
-        var listed = due.AddAsync(sale.Reference, dueAt, cancellationToken);
-        var inserted = store.InsertAsync(sale, dueAt, cancellationToken);
-        await Task.WhenAll(listed, inserted);
-        return await inserted;
+        return store.CreateAsync(sale, dueAt, () => due.AddAsync(sale.Reference, dueAt, cancellationToken), cancellationToken);
     }
 
     /// <summary>A replayed create lists the sale again at its due time (idempotent): the first try may have written
