@@ -131,8 +131,13 @@ public sealed class Reconciler(
         if (stored is null || rows.All(row => row.DueAt != stored.DueAt))
         {
             // Not known here, or a row that is not the sale's current one by this instance's row: read, since another
-            // instance may have moved the sale onto it, before deciding that it is stale.
-            stored = await store.LoadAsync(reference, cancellationToken);
+            // instance may have moved the sale onto it, before deciding that it is stale. The same query brings the
+            // outbox rows not marked sent, so what this instance does not know published needs no query of its own.
+            (stored, var pending) = await store.LoadWithPendingOutboxAsync(reference, cancellationToken);
+            if (stored is not null && stored.DueAt is not null)
+            {
+                await PublishLoadedAsync(stored.Sale, pending, cancellationToken);
+            }
         }
 
         if (stored is null)
@@ -206,26 +211,20 @@ public sealed class Reconciler(
         return (Current(sale).State != before, commands);
     }
 
-    /// <summary>A visit that found its rows stale (read fresh): what the outbox holds is published, the "sent" marks of
-    /// a closed sale written (an open one's ride on its next write), and the rows dropped. If the publish fails the rows
-    /// stay, so the next pass tries again.</summary>
+    /// <summary>A visit that found its rows stale (read fresh). An open sale's pending events are published (a failed
+    /// publish lists the sale soon, and that row is such a stale one); their "sent" marks ride on the sale's next write.
+    /// A closed sale has none: its close waited for them, and any later step lists it again. If the publish fails the
+    /// rows stay, so the next pass tries again.</summary>
     private async Task DropStaleAsync(StoredSale stored, IReadOnlyList<DueEntry> rows, ConcurrentQueue<DueEntry> done, CancellationToken cancellationToken)
     {
-        var reference = stored.Sale.Reference;
-        if (!await OutboxPublishedAsync(stored.Sale, cancellationToken))
+        if (stored.DueAt is not null && !await OutboxPublishedAsync(stored.Sale, cancellationToken))
         {
             return;
         }
 
-        var marks = cache.UnmarkedSent(reference);
-        if (marks.Count > 0 && stored.DueAt is null && await store.SetDueAsync(stored, null, marks, cancellationToken) is not null)
-        {
-            cache.Marked(reference, marks);
-        }
-
         foreach (var row in rows)
         {
-            cache.LeftBehind(reference, row.DueAt, row.ETag);
+            cache.LeftBehind(stored.Sale.Reference, row.DueAt, row.ETag);
             done.Enqueue(row);
         }
     }
@@ -311,6 +310,23 @@ public sealed class Reconciler(
             }
 
             return;
+        }
+    }
+
+    /// <summary>Publishes the pending outbox rows a load brought (in order; their "sent" marks ride on the visit's
+    /// write), and records that every event of the sale is published when none is left.</summary>
+    private async Task PublishLoadedAsync(Sale sale, IReadOnlyList<OutboxEvent> pending, CancellationToken cancellationToken)
+    {
+        if (_dispatcher is null)
+        {
+            return;
+        }
+
+        var published = pending.Count == 0 ? 0 : await _dispatcher.PublishAsync(pending, cancellationToken);
+        cache.Published(sale.Reference, pending.Take(published).Select(e => e.Sequence).ToList());
+        if (published == pending.Count)
+        {
+            cache.PublishedThroughAll(sale.Reference, sale.OutboxSequence);
         }
     }
 

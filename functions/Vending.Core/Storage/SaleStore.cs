@@ -54,6 +54,11 @@ public interface ISaleStore
     /// <summary>This instance's cached row, else a read.</summary>
     Task<StoredSale?> LoadCachedAsync(string reference, CancellationToken cancellationToken);
 
+    /// <summary>One query for a sale this instance does not know (the reconciler's visit after a restart or of another
+    /// instance's sale): the state row as <see cref="LoadAsync"/> reads it (and caches it) and the outbox rows not yet
+    /// marked sent, in sequence order.</summary>
+    Task<(StoredSale? Stored, IReadOnlyList<OutboxEvent> Pending)> LoadWithPendingOutboxAsync(string reference, CancellationToken cancellationToken);
+
     /// <summary>Writes a new sale (state row and first history row in one transaction). If the sale already
     /// exists (a retried create), returns the stored one.</summary>
     Task<StoredSale> InsertAsync(Sale sale, DateTimeOffset dueAt, CancellationToken cancellationToken);
@@ -86,6 +91,34 @@ public sealed class SaleStore(VendingTables tables, SaleRowCache cache, ILogger<
 
     public async Task<StoredSale?> LoadCachedAsync(string reference, CancellationToken cancellationToken) =>
         cache.TryGet(reference) ?? await LoadAsync(reference, cancellationToken);
+
+    public async Task<(StoredSale? Stored, IReadOnlyList<OutboxEvent> Pending)> LoadWithPendingOutboxAsync(string reference, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
+        // One partition, a few rows: the state row or an unsent outbox row.
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {reference} and (RowKey eq {SaleEntities.StateRowKey} or (RowKey ge {OutboxRows.RowKeyPrefix} and RowKey lt {TableKeys.RangeEnd(OutboxRows.RowKeyPrefix)} and Sent eq {false}))");
+        StoredSale? stored = null;
+        var pending = new List<OutboxEvent>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (row.RowKey == SaleEntities.StateRowKey)
+            {
+                stored = Remember(new StoredSale(SaleEntities.FromEntity(row), row.ETag, row.GetString(SaleEntities.TransitionIdProperty), SaleEntities.DueAt(row)));
+            }
+            else
+            {
+                pending.Add(OutboxRows.ToEvent(row));
+            }
+        }
+
+        if (stored is null)
+        {
+            cache.Remove(reference);
+        }
+
+        return (stored, pending.OrderBy(e => e.Sequence).ToList());
+    }
 
     public async Task<StoredSale> InsertAsync(Sale sale, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
