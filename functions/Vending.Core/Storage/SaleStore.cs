@@ -67,6 +67,11 @@ public interface ISaleStore
     /// <summary>The machine's sales, newest first.</summary>
     Task<IReadOnlyList<MachineSaleListing>> ListByMachineAsync(string machineId, int max, CancellationToken cancellationToken);
 
+    /// <summary>One query for a sale this instance does not know (the reconciler's visit after a restart or of another
+    /// instance's sale): the state row as <see cref="LoadAsync"/> reads it (and caches it) and the outbox rows not yet
+    /// marked sent, in sequence order.</summary>
+    Task<(StoredSale? Stored, IReadOnlyList<OutboxEvent> Pending)> LoadWithPendingOutboxAsync(string reference, CancellationToken cancellationToken);
+
     /// <summary>Writes <paramref name="decision"/> on the row it was decided on, as one entity-group transaction: the
     /// state row (guarded by <paramref name="loaded"/>'s ETag), the history row, the dedupe row (its insert fails on a
     /// repeat), the outbox rows, and "sent" marks on outbox rows published since the last write.</summary>
@@ -96,6 +101,39 @@ public sealed partial class SaleStore(VendingTables tables, SaleRowCache cache, 
 
     public async Task<StoredSale?> LoadCachedAsync(string reference, CancellationToken cancellationToken) =>
         cache.TryGet(reference) ?? await LoadAsync(reference, cancellationToken);
+
+    public async Task<(StoredSale? Stored, IReadOnlyList<OutboxEvent> Pending)> LoadWithPendingOutboxAsync(string reference, CancellationToken cancellationToken)
+    {
+        if (!SaleEntities.TryPartition(reference, out var partition))
+        {
+            return (null, []);
+        }
+
+        var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
+        // The sale's own rows of its machine's partition: the state row or an unsent outbox row.
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partition} and (RowKey eq {SaleEntities.StateRowKey(reference)} or (RowKey ge {OutboxRows.RangeStart(reference)} and RowKey lt {OutboxRows.RangeEnd(reference)} and Sent eq {false}))");
+        StoredSale? stored = null;
+        var pending = new List<OutboxEvent>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (row.RowKey == SaleEntities.StateRowKey(reference))
+            {
+                stored = Remember(new StoredSale(SaleEntities.FromEntity(row), row.ETag, row.GetString(SaleEntities.TransitionIdProperty), SaleEntities.DueAt(row)));
+            }
+            else
+            {
+                pending.Add(OutboxRows.ToEvent(row));
+            }
+        }
+
+        if (stored is null)
+        {
+            cache.Remove(reference);
+        }
+
+        return (stored, pending.OrderBy(e => e.Sequence).ToList());
+    }
 
     public async Task<CommitResult> CommitAsync(StoredSale loaded, SaleDecision decision, string? dedupeRowKey, DateTimeOffset? dueAt,
         IReadOnlyList<long> markSent, CancellationToken cancellationToken)
