@@ -99,7 +99,6 @@ var names = {
 // Contracts with the code (docs/ARCHITECTURE.md, Vending.Core QueueNames): tests/Infra.Tests checks them.
 var tableNames = [
   'Sales'
-  'MachineSales'
   'OpenSales'
   'Machines'
   'UnmatchedWebhooks'

@@ -113,7 +113,7 @@ resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Each of our tables (Sales, MachineSales, OpenSales, Machines, UnmatchedWebhooks, WebhookRegistrations): read,
+// Each of our tables (Sales, OpenSales, Machines, UnmatchedWebhooks, WebhookRegistrations, OperatorAudit, SalesByDay): read,
 // write, entity-group transactions; no other table of the account.
 resource tableContributors 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (tableName, i) in tableNames: {

@@ -62,7 +62,6 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<VendingTables>();
         services.AddSingleton<SaleRowCache>();
         services.AddSingleton<ISaleStore, SaleStore>();
-        services.AddSingleton<IMachineSaleIndex, MachineSaleIndex>();
         services.AddSingleton<IDueSaleIndex, DueSaleIndex>();
         services.AddSingleton<IUnmatchedWebhookLog, UnmatchedWebhookLog>();
         return services;

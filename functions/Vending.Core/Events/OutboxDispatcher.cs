@@ -69,8 +69,12 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
     public async Task<(IReadOnlyList<long> Published, bool Complete)> PublishPendingAsync(string reference, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(reference);
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {reference} and RowKey ge {OutboxRows.RowKeyPrefix} and RowKey lt {OutboxRows.RowKeyRangeEnd} and Sent eq {false}");
+        if (!OutboxRows.TryPartition(reference, out var partition))
+        {
+            return ([], true);
+        }
+
+        var filter = PendingFilter(partition, reference);
         var pending = new List<OutboxEvent>();
         await foreach (var row in _sales.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
@@ -86,8 +90,13 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
     public async Task<int> DispatchAsync(string reference, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(reference);
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {reference} and RowKey ge {OutboxRows.RowKeyPrefix} and RowKey lt {OutboxRows.RowKeyRangeEnd} and Sent eq {false}");
+        if (!OutboxRows.TryPartition(reference, out var partition))
+        {
+            // Not one of our references: no sale, no rows.
+            return 0;
+        }
+
+        var filter = PendingFilter(partition, reference);
 
         var pending = new List<TableEntity>();
         await foreach (var row in _sales.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
@@ -202,6 +211,10 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
 
         return published;
     }
+
+    /// <summary>The sale's unsent outbox rows: its outbox range in its machine's partition.</summary>
+    private static string PendingFilter(string partition, string reference) => TableClient.CreateQueryFilter(
+        $"PartitionKey eq {partition} and RowKey ge {OutboxRows.RangeStart(reference)} and RowKey lt {OutboxRows.RangeEnd(reference)} and Sent eq {false}");
 
     private async Task<bool> MarkSentAsync(TableEntity row, OutboxEvent outboxEvent, CancellationToken cancellationToken)
     {

@@ -3,10 +3,11 @@ using Azure.Data.Tables;
 namespace Vending.Core.Events;
 
 /// <summary>
-/// The storage shape of an outbox row: RowKey <c>o-{Sequence:D6}</c> in the sale's partition of the <c>Sales</c>
-/// table, the fields of <see cref="OutboxEvent"/> as properties, plus <c>Sent</c>. The sale service writes rows
-/// with <see cref="ToEntity"/> inside its transition's transaction; the dispatcher reads them back with
-/// <see cref="ToEvent"/>.
+/// The storage shape of an outbox row: RowKey <c>s-{reference}-o-{Sequence:D6}</c> in the sale's machine partition of
+/// the <c>Sales</c> table (PartitionKey = the machine id the reference names), the fields of <see cref="OutboxEvent"/>
+/// as properties, plus <c>Sent</c>. The sale service writes rows with <see cref="ToEntity"/> inside its transition's
+/// transaction; the dispatcher reads them back with <see cref="ToEvent"/>. The <c>s-{reference}-</c> prefix is the
+/// sale's row range (Storage.SaleEntities, which may not be referenced from here: Storage depends on Events).
 /// </summary>
 public static class OutboxRows
 {
@@ -15,19 +16,28 @@ public static class OutboxRows
     /// <summary>The due index's partition (<c>Storage.DueSaleIndex</c>; RowKey <c>{dueTicks:D19}-{reference}</c>).</summary>
     public const string OpenSalesPartition = "due";
 
-    /// <summary>Every outbox RowKey starts with this; "o." is the first key past the range ('.' follows '-').</summary>
-    public const string RowKeyPrefix = "o-";
-    internal const string RowKeyRangeEnd = "o.";
+    /// <summary>Within a sale's range every outbox RowKey continues with this; "o." is the first key past it ('.' follows '-').</summary>
+    public const string RowKeyInfix = "o-";
 
     public const string SentProperty = "Sent";
     public const string SentAtProperty = "SentAt";
 
-    public static string RowKey(long sequence) => $"{RowKeyPrefix}{sequence:D6}";
+    /// <summary>The partition of the sale's rows (its machine), or false when <paramref name="reference"/> is not one of ours.</summary>
+    public static bool TryPartition(string? reference, out string partition) => SaleReferences.TryMachineOf(reference, out partition);
+
+    public static string Partition(string reference) =>
+        TryPartition(reference, out var partition) ? partition : throw new ArgumentException($"'{reference}' is not a sale reference.", nameof(reference));
+
+    public static string RowKey(string reference, long sequence) => $"{RangeStart(reference)}{sequence:D6}";
+
+    public static string RangeStart(string reference) => $"s-{reference}-{RowKeyInfix}";
+
+    public static string RangeEnd(string reference) => $"s-{reference}-o.";
 
     public static string EventId(string reference, long sequence) => OutboxEvent.IdFor(reference, sequence);
 
     /// <summary>The pending outbox row for <paramref name="outboxEvent"/> (Sent = false).</summary>
-    public static TableEntity ToEntity(OutboxEvent outboxEvent) => new(outboxEvent.Reference, RowKey(outboxEvent.Sequence))
+    public static TableEntity ToEntity(OutboxEvent outboxEvent) => new(Partition(outboxEvent.Reference), RowKey(outboxEvent.Reference, outboxEvent.Sequence))
     {
         [nameof(OutboxEvent.EventId)] = outboxEvent.EventId,
         [nameof(OutboxEvent.Type)] = outboxEvent.Type,
@@ -50,7 +60,7 @@ public static class OutboxRows
     /// falls back to the RowKey / PartitionKey for Sequence, Reference and EventId, which the key design fixes anyway.</summary>
     public static OutboxEvent ToEvent(TableEntity entity)
     {
-        var reference = entity.GetString(nameof(OutboxEvent.Reference)) ?? entity.PartitionKey;
+        var reference = entity.GetString(nameof(OutboxEvent.Reference)) ?? ReferenceFromRowKey(entity.RowKey);
         var sequence = Int64(entity, nameof(OutboxEvent.Sequence)) ?? SequenceFromRowKey(entity.RowKey);
         return new OutboxEvent(
             EventId: entity.GetString(nameof(OutboxEvent.EventId)) ?? EventId(reference, sequence),
@@ -95,9 +105,21 @@ public static class OutboxRows
              ?? throw new InvalidDataException($"Outbox row {entity.PartitionKey}/{entity.RowKey} has no Time."),
     };
 
-    private static long SequenceFromRowKey(string rowKey) =>
-        rowKey.StartsWith(RowKeyPrefix, StringComparison.Ordinal)
-        && long.TryParse(rowKey.AsSpan(RowKeyPrefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence)
-            ? sequence
-            : throw new InvalidDataException($"Outbox RowKey {rowKey} does not carry a sequence.");
+    /// <summary>The sequence after the last "-o-" of the RowKey (a reference never contains "-o-" followed by digits only).</summary>
+    private static long SequenceFromRowKey(string rowKey)
+    {
+        var at = rowKey.LastIndexOf("-" + RowKeyInfix, StringComparison.Ordinal);
+        return at >= 0
+            && long.TryParse(rowKey.AsSpan(at + 1 + RowKeyInfix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence)
+                ? sequence
+                : throw new InvalidDataException($"Outbox RowKey {rowKey} does not carry a sequence.");
+    }
+
+    private static string ReferenceFromRowKey(string rowKey)
+    {
+        var at = rowKey.LastIndexOf("-" + RowKeyInfix, StringComparison.Ordinal);
+        return rowKey.StartsWith("s-", StringComparison.Ordinal) && at > 2
+            ? rowKey[2..at]
+            : throw new InvalidDataException($"Outbox RowKey {rowKey} does not carry a reference.");
+    }
 }

@@ -23,8 +23,8 @@ public sealed record ReconciliationItem(string Reference, string MachineId, stri
 
 public sealed record ReconciliationReport(DateTimeOffset GeneratedAt, int OpenSalesExamined, int MachineSalesExamined, IReadOnlyList<ReconciliationItem> Items);
 
-/// <summary>Operator reads over the indexes: <c>MachineSales</c> (per machine, newest first) and <c>OpenSales</c>
-/// (the due index: every open sale has a row). Never a scan of the <c>Sales</c> table.</summary>
+/// <summary>Operator reads over the indexes: each machine's listing rows (its partition of <c>Sales</c>, newest first) and
+/// <c>OpenSales</c> (the due index: every open sale has a row). Never a scan of the <c>Sales</c> table.</summary>
 public interface IOperatorSaleQueries
 {
     Task<SalePage> ListAsync(SalesQuery query, CancellationToken cancellationToken);
@@ -46,7 +46,7 @@ public sealed partial class OperatorSaleQueries(
 
     /// <summary>At most this many pages of <c>Vending:ReconcileBatchSize</c> open sales per report.</summary>
     public const int MaxOpenSalePages = 20;
-    private const string ListingPrefix = "t-";
+    private const string ListingPrefix = SaleEntities.ListingPrefix;
 
     public async Task<SalePage> ListAsync(SalesQuery query, CancellationToken cancellationToken)
     {
@@ -59,7 +59,7 @@ public sealed partial class OperatorSaleQueries(
             ? TableClient.CreateQueryFilter($"PartitionKey eq {query.MachineId} and RowKey ge {lower} and RowKey lt {upper}")
             : TableClient.CreateQueryFilter($"PartitionKey eq {query.MachineId} and RowKey gt {after} and RowKey ge {lower} and RowKey lt {upper}");
 
-        var table = await tables.GetAsync(TableNames.MachineSales, cancellationToken);
+        var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
         var rows = new List<(string RowKey, string Reference)>();
         var more = false;
         await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: query.PageSize + 1, select: ["RowKey", "Reference"], cancellationToken: cancellationToken))
@@ -112,7 +112,7 @@ public sealed partial class OperatorSaleQueries(
         }
 
         var examined = 0;
-        var table = await tables.GetAsync(TableNames.MachineSales, cancellationToken);
+        var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
         foreach (var machine in await machines.ListAsync(cancellationToken))
         {
             var filter = TableClient.CreateQueryFilter(

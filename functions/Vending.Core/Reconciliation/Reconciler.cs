@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vending.Core.Observability;
@@ -34,6 +35,7 @@ public sealed class Reconciler(
     {
         var pass = new ReconcilerPass(time.GetUtcNow(), options.Value);
         var entries = await due.ListDueAsync(time.GetUtcNow(), options.Value.ReconcileBatchSize, cancellationToken);
+        var done = new ConcurrentQueue<DueEntry>();
 
         int changed = 0, enqueued = 0, errors = 0;
         // Sales are independent (each write is ETag-guarded), and most of a pass is waiting on storage and Vipps.
@@ -44,7 +46,7 @@ public sealed class Reconciler(
         {
             try
             {
-                var (saleChanged, commands) = await ReconcileAsync(rows.Key, rows.ToList(), pass, ct);
+                var (saleChanged, commands) = await ReconcileAsync(rows.Key, rows.ToList(), pass, done, ct);
                 if (saleChanged)
                 {
                     Interlocked.Increment(ref changed);
@@ -59,6 +61,7 @@ public sealed class Reconciler(
             }
         });
 
+        await RemoveRowsAsync(done, cancellationToken);
         pass.Record();
         var report = new ReconcileReport(visits.Count, changed, enqueued, errors);
         if (changed + enqueued + errors > 0)
@@ -70,25 +73,94 @@ public sealed class Reconciler(
         return report;
     }
 
-    private async Task<(bool Changed, int Commands)> ReconcileAsync(string reference, IReadOnlyList<DueEntry> rows, ReconcilerPass pass, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes the rows the pass is done with, up to 100 per request (the index is one partition). Each was listed
+    /// before the write that stopped its sale's state row naming it (or its sale never named it), and each removal is
+    /// guarded by the ETag it was listed with: a row written again since (someone moved the sale back onto it) stays.
+    /// Losing this step is harmless: a row left over costs one visit that finds it stale.
+    /// </summary>
+    private async Task RemoveRowsAsync(IReadOnlyCollection<DueEntry> rows, CancellationToken cancellationToken)
     {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await due.RemoveManyAsync(rows, cancellationToken);
+            foreach (var row in rows)
+            {
+                cache.DueRowRemoved(row.Reference, row.DueAt);
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(exception, "Reconciler: {Rows} visited due rows not removed; their next visit finds them stale", rows.Count);
+        }
+    }
+
+    private async Task<(bool Changed, int Commands)> ReconcileAsync(string reference, IReadOnlyList<DueEntry> listed, ReconcilerPass pass,
+        ConcurrentQueue<DueEntry> done, CancellationToken cancellationToken)
+    {
+        // Rows this instance moved the sale off, unchanged since: stale for certain (SaleRowCache.IsLeftBehind), so
+        // no read, no rule, no Vipps call; they go with the pass's removals.
+        var rows = new List<DueEntry>(listed.Count);
+        foreach (var row in listed)
+        {
+            if (cache.IsLeftBehind(row))
+            {
+                done.Enqueue(row);
+            }
+            else
+            {
+                rows.Add(row);
+            }
+        }
+
+        if (rows.Count == 0)
+        {
+            return (false, 0);
+        }
+
         // This instance's row when it has one: every write below is ETag-guarded, and what is decided on it goes
         // through the recorder, which re-reads before refusing or ignoring.
-        var stored = await store.LoadCachedAsync(reference, cancellationToken);
+        var stored = cache.TryGet(reference);
+        if (stored is null || rows.All(row => row.DueAt != stored.DueAt))
+        {
+            // Not known here, or a row that is not the sale's current one by this instance's row: read, since another
+            // instance may have moved the sale onto it, before deciding that it is stale. The same query brings the
+            // outbox rows not marked sent, so what this instance does not know published needs no query of its own.
+            (stored, var pending) = await store.LoadWithPendingOutboxAsync(reference, cancellationToken);
+            if (stored is not null && stored.DueAt is not null)
+            {
+                await PublishLoadedAsync(stored.Sale, pending, cancellationToken);
+            }
+        }
+
         if (stored is null)
         {
             // Listed at create but its row never written (the create stopped): a retry by the machine writes both again.
             foreach (var row in rows)
             {
-                await due.RemoveAsync(reference, row.DueAt, cancellationToken);
+                done.Enqueue(row);
             }
 
             return (false, 0);
         }
 
+        var now = time.GetUtcNow();
+        if (rows.All(row => row.DueAt != stored.DueAt) && (stored.DueAt is null || stored.DueAt > now))
+        {
+            // Stale rows: the sale is listed at a later time (or closed), so no rule needs it now (its row is at or
+            // before the earliest time one does). Only the outbox may have been the reason (a failed publish lists
+            // the sale soon): publish what is pending, then drop the rows.
+            await DropStaleAsync(stored, rows, done, cancellationToken);
+            return (false, 0);
+        }
+
         var sale = stored.Sale;
         pass.Observe(sale);
-        var now = time.GetUtcNow();
         var before = sale.State;
         var commands = 0;
 
@@ -133,17 +205,36 @@ public sealed class Reconciler(
             sale = result.Sale ?? sale;
         }
 
-        await FinishVisitAsync(reference, rows, cancellationToken);
+        await FinishVisitAsync(reference, rows, done, cancellationToken);
         return (Current(sale).State != before, commands);
+    }
+
+    /// <summary>A visit that found its rows stale (read fresh). An open sale's pending events are published (a failed
+    /// publish lists the sale soon, and that row is such a stale one); their "sent" marks ride on the sale's next write.
+    /// A closed sale has none: its close waited for them, and any later step lists it again. If the publish fails the
+    /// rows stay, so the next pass tries again.</summary>
+    private async Task DropStaleAsync(StoredSale stored, IReadOnlyList<DueEntry> rows, ConcurrentQueue<DueEntry> done, CancellationToken cancellationToken)
+    {
+        if (stored.DueAt is not null && !await OutboxPublishedAsync(stored.Sale, cancellationToken))
+        {
+            return;
+        }
+
+        foreach (var row in rows)
+        {
+            cache.LeftBehind(stored.Sale.Reference, row.DueAt, row.ETag);
+            done.Enqueue(row);
+        }
     }
 
     /// <summary>
     /// Publishes what the outbox still holds, then closes the sale (final, nothing pending: compared with Vipps once,
     /// due row removed) or moves its row to the next time a rule needs it. The state row's due time is written first,
-    /// ETag-guarded: a step that raced this visit keeps the sale listed (its row, or this one, stays) and the next
-    /// visit decides again.
+    /// ETag-guarded, in one batch with the "sent" marks of what was published (so closing a sale this instance knows
+    /// costs that one request, plus its share of the pass's batched row removals): a step that raced this visit keeps
+    /// the sale listed (its row, or this one, stays) and the next visit decides again.
     /// </summary>
-    private async Task FinishVisitAsync(string reference, IReadOnlyList<DueEntry> rows, CancellationToken cancellationToken)
+    private async Task FinishVisitAsync(string reference, IReadOnlyList<DueEntry> rows, ConcurrentQueue<DueEntry> done, CancellationToken cancellationToken)
     {
         for (var attempt = 1; attempt <= 3; attempt++)
         {
@@ -179,7 +270,7 @@ public sealed class Reconciler(
             DateTimeOffset? next = closable ? null : DueSchedule.Normalize(Later(DueSchedule.Next(sale, options.Value, now), now + DueSchedule.RevisitFloor));
             if (next is { } nextDue && nextDue != stored.DueAt)
             {
-                await due.AddAsync(reference, nextDue, cancellationToken);
+                cache.DueRowWritten(reference, nextDue, await due.AddAsync(reference, nextDue, cancellationToken));
             }
 
             var keep = next ?? stored.DueAt;
@@ -194,20 +285,46 @@ public sealed class Reconciler(
 
                 cache.Marked(reference, marks);
                 keep = next;
+                if (stored.DueAt is { } old && rows.All(row => row.DueAt != old))
+                {
+                    // The row the sale was listed at before, not among those visited (beyond this pass's batch): it
+                    // goes with the removals when this instance knows its ETag, else it waits for its own visit.
+                    cache.LeftBehind(reference, old);
+                }
             }
 
-            // Every visited row but the sale's current one goes; the current one stays (or none, when closed).
+            // Every visited row but the sale's current one goes (or all, when closed), and with them the rows of the
+            // sale this instance left behind before.
             foreach (var row in rows.Where(row => row.DueAt != keep))
             {
-                await due.RemoveAsync(reference, row.DueAt, cancellationToken);
+                // Also remembered as left behind: if the removal is lost, its next visit here needs no read.
+                cache.LeftBehind(reference, row.DueAt, row.ETag);
+                done.Enqueue(row);
             }
 
-            if (stored.DueAt is { } old && old != keep && rows.All(row => row.DueAt != old))
+            foreach (var row in cache.LeftBehindRows(reference).Where(row => row.DueAt != keep && rows.All(visited => visited.DueAt != row.DueAt)))
             {
-                await due.RemoveAsync(reference, old, cancellationToken);
+                done.Enqueue(row);
             }
 
             return;
+        }
+    }
+
+    /// <summary>Publishes the pending outbox rows a load brought (in order; their "sent" marks ride on the visit's
+    /// write), and records that every event of the sale is published when none is left.</summary>
+    private async Task PublishLoadedAsync(Sale sale, IReadOnlyList<OutboxEvent> pending, CancellationToken cancellationToken)
+    {
+        if (_dispatcher is null)
+        {
+            return;
+        }
+
+        var published = pending.Count == 0 ? 0 : await _dispatcher.PublishAsync(pending, cancellationToken);
+        cache.Published(sale.Reference, pending.Take(published).Select(e => e.Sequence).ToList());
+        if (published == pending.Count)
+        {
+            cache.PublishedThroughAll(sale.Reference, sale.OutboxSequence);
         }
     }
 

@@ -50,9 +50,23 @@ public interface ISaleStore
     /// <summary>This instance's cached row, else a read.</summary>
     Task<StoredSale?> LoadCachedAsync(string reference, CancellationToken cancellationToken);
 
-    /// <summary>Writes a new sale (state row and first history row in one transaction). If the sale already
-    /// exists (a retried create), returns the stored one.</summary>
-    Task<StoredSale> InsertAsync(Sale sale, DateTimeOffset dueAt, CancellationToken cancellationToken);
+    /// <summary>Creates <paramref name="sale"/> in its machine's partition as one entity-group transaction: the machine's
+    /// <c>open</c> marker (replaced under its ETag, or added), the <c>id-{machineSaleId}</c> claim, the listing row, the
+    /// state row and the first history row. A claim that exists is a replay; a machine whose open sale still occupies it
+    /// refuses. <paramref name="beside"/> runs alongside the transaction the first time it is submitted (the due row:
+    /// one round trip less on the create's path).</summary>
+    Task<SaleCreation> CreateAsync(Sale sale, DateTimeOffset dueAt, Func<Task>? beside, CancellationToken cancellationToken);
+
+    /// <summary>The reference a machine sale id was claimed for, if any.</summary>
+    Task<string?> FindByMachineSaleIdAsync(string machineId, string machineSaleId, CancellationToken cancellationToken);
+
+    /// <summary>The machine's sales, newest first.</summary>
+    Task<IReadOnlyList<MachineSaleListing>> ListByMachineAsync(string machineId, int max, CancellationToken cancellationToken);
+
+    /// <summary>One query for a sale this instance does not know (the reconciler's visit after a restart or of another
+    /// instance's sale): the state row as <see cref="LoadAsync"/> reads it (and caches it) and the outbox rows not yet
+    /// marked sent, in sequence order.</summary>
+    Task<(StoredSale? Stored, IReadOnlyList<OutboxEvent> Pending)> LoadWithPendingOutboxAsync(string reference, CancellationToken cancellationToken);
 
     /// <summary>Writes <paramref name="decision"/> on the row it was decided on, as one entity-group transaction: the
     /// state row (guarded by <paramref name="loaded"/>'s ETag), the history row, the dedupe row (its insert fails on a

@@ -7,9 +7,10 @@ namespace Vending.Core.Sales;
 /// <summary>
 /// The one owner of a sale step: load (this instance's cached row and ETag, else a read), decide
 /// (<see cref="SaleTransitions.Decide"/>), commit (one entity-group transaction guarded by the loaded ETag; a repeat
-/// fails on its dedupe row inside it), then the side effects in this order: wake long polls, drop the sale's old due
-/// row, enqueue commands, publish the outbox events. The side effects are each safe to lose: the reconciler re-sends
-/// commands pending too long and publishes what is left when it closes the sale.
+/// fails on its dedupe row inside it), then the side effects in this order: wake long polls, note the sale's old due
+/// row as left behind (the reconciler removes it in a batch), enqueue commands, publish the outbox events. The side
+/// effects are each safe to lose: the reconciler re-sends commands pending too long and publishes what is left when it
+/// closes the sale.
 /// </summary>
 public sealed class SaleRecorder(
     ISaleStore store,
@@ -94,16 +95,14 @@ public sealed class SaleRecorder(
         }
     }
 
-    /// <summary>Puts a new sale's state row and its first due row (the due row first: a sale is never without one).</summary>
-    public async Task<StoredSale> InsertAsync(Sale sale, CancellationToken cancellationToken)
+    /// <summary>Creates a new sale (one transaction in its machine's partition: <see cref="ISaleStore.CreateAsync"/>) and
+    /// its first due row, side by side (one round trip less on the create's path). A failed due row fails the create,
+    /// and the machine's retry (a replay) lists the sale again before answering; a create that turns out a replay or
+    /// refused leaves a due row the reconciler drops (no sale behind it).</summary>
+    public Task<SaleCreation> CreateAsync(Sale sale, CancellationToken cancellationToken)
     {
         var dueAt = DueSchedule.Normalize(DueSchedule.AtCreate(sale, options.Value));
-        // Side by side (one round trip less on the create's path): a failed due row fails the create, and the
-        // machine's retry (a replay) lists the sale again before answering.
-        var listed = due.AddAsync(sale.Reference, dueAt, cancellationToken);
-        var inserted = store.InsertAsync(sale, dueAt, cancellationToken);
-        await Task.WhenAll(listed, inserted);
-        return await inserted;
+        return store.CreateAsync(sale, dueAt, () => due.AddAsync(sale.Reference, dueAt, cancellationToken), cancellationToken);
     }
 
     /// <summary>A replayed create lists the sale again at its due time (idempotent): the first try may have written
@@ -150,7 +149,7 @@ public sealed class SaleRecorder(
         needed = DueSchedule.Normalize(needed);
         try
         {
-            await due.AddAsync(next.Reference, needed, cancellationToken);
+            cache.DueRowWritten(next.Reference, needed, await due.AddAsync(next.Reference, needed, cancellationToken));
             return needed;
         }
         catch (Exception exception) when (exception is not OperationCanceledException && stored.DueAt is not null)
@@ -174,7 +173,9 @@ public sealed class SaleRecorder(
 
         if (before.DueAt is { } old && old != after.DueAt)
         {
-            await RemoveDueAsync(reference, old, cancellationToken);
+            // The old row is not removed here (one request per move): it is later than the new one, so the reconciler
+            // finds it stale (or removes it with the sale's next visit), in a batch with the other rows of its pass.
+            cache.LeftBehind(reference, old);
         }
 
         foreach (var operation in decision.Commands)
@@ -231,19 +232,6 @@ public sealed class SaleRecorder(
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             logger.LogWarning(exception, "Sale {Reference}: could not list the sale for the outbox retry", reference);
-        }
-    }
-
-    private async Task RemoveDueAsync(string reference, DateTimeOffset dueAt, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await due.RemoveAsync(reference, dueAt, cancellationToken);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            // A leftover row costs one visit that finds the sale listed elsewhere.
-            logger.LogWarning(exception, "Sale {Reference}: old due row {DueAt} not removed", reference, dueAt);
         }
     }
 }

@@ -118,6 +118,105 @@ public sealed class SaleRowCache
         }
     }
 
+    /// <summary>This instance wrote the sale's due row at <paramref name="dueAt"/> and got <paramref name="etag"/> back
+    /// (the row the sale's state row names after the write that follows).</summary>
+    public void DueRowWritten(string reference, DateTimeOffset dueAt, ETag etag)
+    {
+        if (etag == default || !_entries.TryGetValue(reference, out var entry))
+        {
+            return;
+        }
+
+        lock (entry)
+        {
+            entry.DueRows[dueAt] = etag;
+            entry.LeftBehind.Remove(dueAt);
+        }
+    }
+
+    /// <summary>The sale's rows this instance left behind (with the ETags they had when it did).</summary>
+    public IReadOnlyList<DueEntry> LeftBehindRows(string reference)
+    {
+        if (!_entries.TryGetValue(reference, out var entry))
+        {
+            return [];
+        }
+
+        lock (entry)
+        {
+            return entry.LeftBehind.Select(row => new DueEntry(reference, row.Key, DueEntry.KeyFor(reference, row.Key), row.Value)).ToList();
+        }
+    }
+
+    /// <summary>
+    /// A write of this instance moved the sale off its due row at <paramref name="dueAt"/> (ETag-guarded, so the state
+    /// row then named another time), and the row was not removed. If this instance wrote that row it knows its ETag:
+    /// a later visit of the row finds it stale without reading the sale (<see cref="IsLeftBehind"/>).
+    /// </summary>
+    public void LeftBehind(string reference, DateTimeOffset dueAt, ETag etag = default)
+    {
+        if (!_entries.TryGetValue(reference, out var entry))
+        {
+            return;
+        }
+
+        lock (entry)
+        {
+            if (etag == default && !entry.DueRows.TryGetValue(dueAt, out etag))
+            {
+                return;
+            }
+
+            entry.DueRows.Remove(dueAt);
+            entry.LeftBehind[dueAt] = etag;
+        }
+    }
+
+    /// <summary>
+    /// The listed due row is one this instance moved the sale off, unchanged since (same ETag). Nobody can have moved
+    /// the sale back onto that time since: every write that names a due time writes its row first (which changes the
+    /// ETag), so the row is stale for certain, and removing it guarded by that ETag can never take a current row.
+    /// </summary>
+    public bool IsLeftBehind(DueEntry row)
+    {
+        if (row.ETag == default || !_entries.TryGetValue(row.Reference, out var entry))
+        {
+            return false;
+        }
+
+        lock (entry)
+        {
+            return entry.LeftBehind.TryGetValue(row.DueAt, out var etag) && etag == row.ETag;
+        }
+    }
+
+    /// <summary>The ETag this instance got when it wrote the sale's due row at <paramref name="dueAt"/> (default: not known).</summary>
+    public ETag DueRowETag(string reference, DateTimeOffset dueAt)
+    {
+        if (!_entries.TryGetValue(reference, out var entry))
+        {
+            return default;
+        }
+
+        lock (entry)
+        {
+            return entry.DueRows.TryGetValue(dueAt, out var etag) || entry.LeftBehind.TryGetValue(dueAt, out etag) ? etag : default;
+        }
+    }
+
+    /// <summary>The sale's due row at <paramref name="dueAt"/> is gone.</summary>
+    public void DueRowRemoved(string reference, DateTimeOffset dueAt)
+    {
+        if (_entries.TryGetValue(reference, out var entry))
+        {
+            lock (entry)
+            {
+                entry.DueRows.Remove(dueAt);
+                entry.LeftBehind.Remove(dueAt);
+            }
+        }
+    }
+
     internal int Count => _entries.Count;
 
     private Entry Touch(Entry entry)
@@ -144,5 +243,11 @@ public sealed class SaleRowCache
         public long LastUsed { get; set; } = used;
         public long PublishedThrough { get; set; } = stored.Sale.OutboxSequence == 0 ? 0 : -1;
         public List<long> Unmarked { get; } = [];
+
+        /// <summary>Due rows this instance wrote for the sale, by time, with their ETags.</summary>
+        public Dictionary<DateTimeOffset, ETag> DueRows { get; } = [];
+
+        /// <summary>Due rows this instance moved the sale off and did not remove, with the ETags they had.</summary>
+        public Dictionary<DateTimeOffset, ETag> LeftBehind { get; } = [];
     }
 }

@@ -13,7 +13,6 @@ namespace Vending.Core.Sales;
 /// <see cref="SaleRecorder"/> (the pure state machine plus one storage transaction).</summary>
 public sealed partial class SaleService(
     ISaleStore store,
-    IMachineSaleIndex machineSales,
     IUnmatchedWebhookLog unmatchedWebhooks,
     SaleRecorder recorder,
     PaymentCreation payments,
@@ -37,9 +36,6 @@ public sealed partial class SaleService(
 
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
 
-    /// <summary>A claimed machine sale id whose sale row is missing this long is an abandoned create, not an open sale.</summary>
-    private static readonly TimeSpan AbandonedClaim = TimeSpan.FromMinutes(2);
-
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastPoll = new(StringComparer.Ordinal);
 
     public async Task<CreateSaleResult> CreateAsync(Machine machine, CreateSaleRequest request, CancellationToken cancellationToken)
@@ -51,7 +47,7 @@ public sealed partial class SaleService(
         }
 
         CreateSaleValidator.ValidateMachineSaleId(request.MachineSaleId);
-        // No lookup of the machine sale id first: the claim's transaction tells a replay by its conflict. Only a body
+        // No lookup of the machine sale id first: the create's transaction tells a replay by its claim row. Only a body
         // that would be refused is looked up, since a replay is answered whatever its body says.
         ValidatedSale validated;
         try
@@ -60,23 +56,27 @@ public sealed partial class SaleService(
         }
         catch (SaleException)
         {
-            if (await machineSales.FindAsync(machine.MachineId, request.MachineSaleId, cancellationToken) is { } existing)
+            if (await store.FindByMachineSaleIdAsync(machine.MachineId, request.MachineSaleId, cancellationToken) is { } existing)
             {
-                return new CreateSaleResult(await ReplayAsync(machine, existing, request, cancellationToken), Created: false);
+                return new CreateSaleResult(await ReplayAsync(existing, cancellationToken), Created: false);
             }
 
             throw;
         }
 
         _ = Merchant(machine.MerchantId);
-        var claim = await machineSales.ClaimAsync(machine.MachineId, request.MachineSaleId,
-            VippsPaymentRequests.NewReference(machine.MachineId), IsStillOpenAsync, cancellationToken);
-        if (!claim.IsNew)
+        var creation = await recorder.CreateAsync(
+            NewSale(machine, request.MachineSaleId, VippsPaymentRequests.NewReference(machine.MachineId), validated), cancellationToken);
+        switch (creation.Outcome)
         {
-            return new CreateSaleResult(await ReplayAsync(machine, claim.Reference, request, cancellationToken), Created: false);
+            case CreationOutcome.Replay:
+                return new CreateSaleResult(await ReplayAsync(creation.Reference, cancellationToken), Created: false);
+            case CreationOutcome.OpenSaleExists:
+                throw new SaleException(RefusalKind.Conflict, "open_sale_exists",
+                    $"Machine {machine.MachineId} has an open sale ({creation.OpenMachineSaleId}); finish or cancel it first.");
         }
 
-        var sale = (await recorder.InsertAsync(NewSale(machine, request.MachineSaleId, claim.Reference, validated), cancellationToken)).Sale;
+        var sale = creation.Stored!.Sale;
         SaleMetrics.SaleCreated(sale);
         logger.LogInformation("Sale {Reference} created for machine {MachineId}: {Amount} {Currency}", sale.Reference, machine.MachineId, sale.Amount, sale.Currency);
         return new CreateSaleResult(await CreatePaymentAsync(sale, cancellationToken), Created: true);
@@ -220,7 +220,7 @@ public sealed partial class SaleService(
 
     public async Task<IReadOnlyList<SaleView>> ListByMachineAsync(string machineId, int max, CancellationToken cancellationToken)
     {
-        var listing = await machineSales.ListAsync(machineId, Math.Clamp(max, 1, 200), cancellationToken);
+        var listing = await store.ListByMachineAsync(machineId, Math.Clamp(max, 1, 200), cancellationToken);
         var sales = await Task.WhenAll(listing.Select(entry => store.GetAsync(entry.Reference, cancellationToken)));
         return sales.OfType<Sale>().Select(sale => SaleViews.ToView(sale)).ToList();
     }
@@ -268,15 +268,11 @@ public sealed partial class SaleService(
 
     // ---- the create path ----
 
-    private async Task<SaleView> ReplayAsync(Machine machine, string reference, CreateSaleRequest request, CancellationToken cancellationToken)
+    private async Task<SaleView> ReplayAsync(string reference, CancellationToken cancellationToken)
     {
-        var sale = await recorder.LoadForReplayAsync(reference, cancellationToken);
-        if (sale is null)
-        {
-            // The first try claimed the id and stopped before writing the sale: finish its work now.
-            var validated = CreateSaleValidator.Validate(machine, request);
-            sale = (await recorder.InsertAsync(NewSale(machine, request.MachineSaleId, reference, validated), cancellationToken)).Sale;
-        }
+        // The claim and its sale are written in one transaction: a claimed id always has its sale.
+        var sale = await recorder.LoadForReplayAsync(reference, cancellationToken)
+            ?? throw new InvalidOperationException($"Sale {reference} is claimed but cannot be read.");
 
         if (sale.State == SaleState.Created && !sale.PaymentCreated)
         {
@@ -329,20 +325,6 @@ public sealed partial class SaleService(
             ExpiresAt = now + TimeSpan.FromSeconds(vippsOptions.Value.PaymentExpirySeconds),
             HistorySequence = 1,
         };
-    }
-
-    /// <summary>Whether the machine's previous sale still occupies it. A cached row that says "free" is taken (this
-    /// instance saw it free); one that says "occupied" is read again before a create is refused on it.</summary>
-    private async Task<bool> IsStillOpenAsync(string reference, DateTimeOffset claimedAt, CancellationToken cancellationToken)
-    {
-        if (store.CachedOrNull(reference) is { OccupiesMachine: false })
-        {
-            return false;
-        }
-
-        return await store.GetAsync(reference, cancellationToken) is { } sale
-            ? sale.OccupiesMachine
-            : time.GetUtcNow() - claimedAt < AbandonedClaim;
     }
 
     // ---- helpers ----

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
 
@@ -27,14 +26,10 @@ public static class VippsPaymentRequests
         : sale.QrRequest.Format == "png" ? new QrFormat(QrFormat.Png, sale.QrRequest.Size)
         : new QrFormat(QrFormat.Svg);
 
-    /// <summary>A random reference with the machine id for readability: Vipps wants it unique per merchant, and a
-    /// reference built from machine and sale ids could collide across machines ("a-b"+"c" and "a"+"b-c").</summary>
-    public static string NewReference(string machineId)
-    {
-        const string alphabet = "abcdefghijklmnopqrstuvwxyz234567";
-        var random = RandomNumberGenerator.GetString(alphabet, 16); // 80 bits
-        return $"{machineId}-{random}";
-    }
+    /// <summary>A random reference naming its machine (<see cref="SaleReferences"/>): Vipps wants it unique per merchant,
+    /// a reference built from machine and sale ids could collide across machines ("a-b"+"c" and "a"+"b-c"), and storage
+    /// finds the machine's partition from it.</summary>
+    public static string NewReference(string machineId) => SaleReferences.New(machineId);
 
     public static string CreateIdempotencyKey(string reference) => IdempotencyKeys.For(reference, CreateOperation);
 

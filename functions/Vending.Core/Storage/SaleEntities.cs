@@ -6,12 +6,28 @@ using Vending.Core.Sales;
 
 namespace Vending.Core.Storage;
 
-/// <summary>How a sale's rows look in the <c>Sales</c> table (one partition per sale).</summary>
+/// <summary>
+/// How a sale's rows look in the <c>Sales</c> table: one partition per machine (PartitionKey = machine id, which the
+/// reference names: <see cref="SaleReferences"/>). The machine's own rows are <c>open</c>, <c>id-{machineSaleId}</c> and
+/// <c>t-{invertedTicks}-{reference}</c>; every row of one sale starts with <c>s-{reference}</c>: the state row is that
+/// key itself, then <c>s-{reference}-h-{seq:D6}</c> (history), <c>s-{reference}-o-{seq:D6}</c> (outbox),
+/// <c>s-{reference}-w-…</c> and <c>s-{reference}-x-…</c> (dedupe). All references of a machine have the same length, so
+/// one sale's ranges never hold another's rows. docs/core.md, "Storage".
+/// </summary>
 internal static class SaleEntities
 {
-    public const string StateRowKey = "state";
-    public const string HistoryPrefix = "h-";
+    public const string SalePrefix = "s-";
+    public const string HistoryInfix = "h-";
     public const string TransitionIdProperty = "TransitionId";
+
+    /// <summary>The machine's current sale (the guard for "one open sale per machine", replaced under its ETag).</summary>
+    public const string OpenRowKey = "open";
+
+    /// <summary><c>id-{machineSaleId}</c>: the idempotent create (its insert conflicts on a replay).</summary>
+    public const string ClaimPrefix = "id-";
+
+    /// <summary><c>t-{invertedTicks}-{reference}</c>: the machine's sales, newest first.</summary>
+    public const string ListingPrefix = "t-";
 
     /// <summary>When the sale's row in the due index (<c>OpenSales</c>) is due; absent once the reconciler closed it.</summary>
     public const string DueAtProperty = "DueAt";
@@ -21,11 +37,43 @@ internal static class SaleEntities
         Converters = { new JsonStringEnumConverter() },
     };
 
-    public static string HistoryRowKey(long sequence) => $"{HistoryPrefix}{sequence:D6}";
+    /// <summary>The machine partition a reference belongs to; false for anything that is not one of our references
+    /// (such a sale does not exist: never a query with a made-up key).</summary>
+    public static bool TryPartition(string? reference, out string partition) => SaleReferences.TryMachineOf(reference, out partition);
+
+    public static string Partition(string reference) =>
+        TryPartition(reference, out var partition) ? partition : throw new ArgumentException($"'{reference}' is not a sale reference.", nameof(reference));
+
+    public static string StateRowKey(string reference) => SalePrefix + reference;
+
+    /// <summary>Every row of the sale other than its state row starts with this.</summary>
+    public static string RowPrefix(string reference) => $"{SalePrefix}{reference}-";
+
+    public static string HistoryRowKey(string reference, long sequence) => $"{RowPrefix(reference)}{HistoryInfix}{sequence:D6}";
+
+    public static string HistoryRangeStart(string reference) => RowPrefix(reference) + HistoryInfix;
+
+    /// <summary>The dedupe row of a step (<paramref name="dedupeKey"/>: <c>w-…</c> for a Vipps event, <c>x-…</c> for an
+    /// operator request) in the sale's range.</summary>
+    public static string DedupeRowKey(string reference, string dedupeKey) => RowPrefix(reference) + dedupeKey;
+
+    /// <summary>Whether a row of the <c>Sales</c> table is a sale's state row (not a machine row, not one of a sale's
+    /// other rows).</summary>
+    public static bool IsStateRow(TableEntity entity) =>
+        entity.RowKey.StartsWith(SalePrefix, StringComparison.Ordinal)
+        && TryPartition(entity.RowKey[SalePrefix.Length..], out var partition)
+        && partition == entity.PartitionKey;
+
+    public static string ClaimRowKey(string machineSaleId) => ClaimPrefix + machineSaleId;
+
+    /// <summary>Inverted ticks sort the newest first (RowKeys sort ascending).</summary>
+    public static string ListingRowKey(DateTimeOffset createdAt, string reference) =>
+        $"{ListingPrefix}{DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks:D19}-{reference}";
+
 
     /// <summary><paramref name="transitionId"/> marks which write produced this version, so a retried write that
     /// already succeeded (and then reports 409/412) is recognised as ours.</summary>
-    public static TableEntity ToEntity(Sale sale, string transitionId, DateTimeOffset? dueAt) => new(sale.Reference, StateRowKey)
+    public static TableEntity ToEntity(Sale sale, string transitionId, DateTimeOffset? dueAt) => new(Partition(sale.Reference), StateRowKey(sale.Reference))
     {
         [DueAtProperty] = dueAt is { } due ? DueSaleIndex.Normalize(due) : null,
         [nameof(Sale.MachineId)] = sale.MachineId,
@@ -67,7 +115,7 @@ internal static class SaleEntities
 
     public static Sale FromEntity(TableEntity entity) => new()
     {
-        Reference = entity.PartitionKey,
+        Reference = entity.RowKey[SalePrefix.Length..],
         MachineId = Text(entity, nameof(Sale.MachineId)),
         MachineSaleId = Text(entity, nameof(Sale.MachineSaleId)),
         MerchantId = Text(entity, nameof(Sale.MerchantId)),
@@ -102,7 +150,7 @@ internal static class SaleEntities
         DeliveredNotChargedAmount = Int64(entity, nameof(Sale.DeliveredNotChargedAmount)),
     };
 
-    public static TableEntity ToEntity(string reference, SaleHistoryEntry history) => new(reference, HistoryRowKey(history.Sequence))
+    public static TableEntity ToEntity(string reference, SaleHistoryEntry history) => new(Partition(reference), HistoryRowKey(reference, history.Sequence))
     {
         [nameof(SaleHistoryEntry.Sequence)] = history.Sequence,
         [nameof(SaleHistoryEntry.Time)] = history.Time.ToUniversalTime(),

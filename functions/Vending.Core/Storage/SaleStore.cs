@@ -6,9 +6,10 @@ using Vending.Core.Sales;
 
 namespace Vending.Core.Storage;
 
-/// <summary>The <c>Sales</c> table: one partition per sale, one entity-group transaction per transition. Storage only:
-/// deciding is <see cref="SaleRecorder"/>'s.</summary>
-public sealed class SaleStore(VendingTables tables, SaleRowCache cache, ILogger<SaleStore> logger) : ISaleStore
+/// <summary>The <c>Sales</c> table: one partition per machine holding its sales' rows (<see cref="SaleEntities"/>), one
+/// entity-group transaction per sale step, the create included (SaleStore.Create.cs). Storage only: deciding is
+/// <see cref="SaleRecorder"/>'s.</summary>
+public sealed partial class SaleStore(VendingTables tables, SaleRowCache cache, ILogger<SaleStore> logger) : ISaleStore
 {
     public async Task<Sale?> GetAsync(string reference, CancellationToken cancellationToken) =>
         (await LoadAsync(reference, cancellationToken))?.Sale;
@@ -18,26 +19,37 @@ public sealed class SaleStore(VendingTables tables, SaleRowCache cache, ILogger<
     public async Task<StoredSale?> LoadCachedAsync(string reference, CancellationToken cancellationToken) =>
         cache.TryGet(reference) ?? await LoadAsync(reference, cancellationToken);
 
-    public async Task<StoredSale> InsertAsync(Sale sale, DateTimeOffset dueAt, CancellationToken cancellationToken)
+    public async Task<(StoredSale? Stored, IReadOnlyList<OutboxEvent> Pending)> LoadWithPendingOutboxAsync(string reference, CancellationToken cancellationToken)
     {
+        if (!SaleEntities.TryPartition(reference, out var partition))
+        {
+            return (null, []);
+        }
+
         var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
-        var transitionId = Guid.NewGuid().ToString("N");
-        TableTransactionAction[] actions =
-        [
-            new(TableTransactionActionType.Add, SaleEntities.ToEntity(sale, transitionId, dueAt)),
-            new(TableTransactionActionType.Add, SaleEntities.ToEntity(sale.Reference, SaleTransitions.CreatedHistory(sale))),
-        ];
-        try
+        // The sale's own rows of its machine's partition: the state row or an unsent outbox row.
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partition} and (RowKey eq {SaleEntities.StateRowKey(reference)} or (RowKey ge {OutboxRows.RangeStart(reference)} and RowKey lt {OutboxRows.RangeEnd(reference)} and Sent eq {false}))");
+        StoredSale? stored = null;
+        var pending = new List<OutboxEvent>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            var response = await table.SubmitTransactionAsync(actions, cancellationToken);
-            return Remember(new StoredSale(sale, ETagOf(response, 0), transitionId, dueAt));
+            if (row.RowKey == SaleEntities.StateRowKey(reference))
+            {
+                stored = Remember(new StoredSale(SaleEntities.FromEntity(row), row.ETag, row.GetString(SaleEntities.TransitionIdProperty), SaleEntities.DueAt(row)));
+            }
+            else
+            {
+                pending.Add(OutboxRows.ToEvent(row));
+            }
         }
-        catch (TableTransactionFailedException exception) when (exception.Status == 409)
+
+        if (stored is null)
         {
-            // Inserted by an earlier try of this create (possibly this very request, retried by the SDK).
-            return await LoadAsync(sale.Reference, cancellationToken)
-                ?? throw new InvalidOperationException($"Sale {sale.Reference} conflicted on insert but cannot be read.", exception);
+            cache.Remove(reference);
         }
+
+        return (stored, pending.OrderBy(e => e.Sequence).ToList());
     }
 
     public async Task<CommitResult> CommitAsync(StoredSale loaded, SaleDecision decision, string? dedupeRowKey, DateTimeOffset? dueAt,
@@ -108,17 +120,29 @@ public sealed class SaleStore(VendingTables tables, SaleRowCache cache, ILogger<
 
     public async Task<bool> DedupeExistsAsync(string reference, string dedupeRowKey, CancellationToken cancellationToken)
     {
+        if (!SaleEntities.TryPartition(reference, out var partition))
+        {
+            return false;
+        }
+
         var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(reference, dedupeRowKey, select: ["RowKey"], cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(partition, SaleEntities.DedupeRowKey(reference, dedupeRowKey), select: ["RowKey"], cancellationToken);
         return response.HasValue;
     }
 
     public async Task<IReadOnlyList<SaleHistoryEntry>> GetHistoryAsync(string reference, CancellationToken cancellationToken)
     {
-        var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {reference} and RowKey ge {SaleEntities.HistoryPrefix} and RowKey lt {TableKeys.RangeEnd(SaleEntities.HistoryPrefix)}");
         var history = new List<SaleHistoryEntry>();
+        if (!SaleEntities.TryPartition(reference, out var partition))
+        {
+            return history;
+        }
+
+        var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
+        var start = SaleEntities.HistoryRangeStart(reference);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partition} and RowKey ge {start} and RowKey lt {TableKeys.RangeEnd(start)}");
+        history = new List<SaleHistoryEntry>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             history.Add(SaleEntities.HistoryFromEntity(row));
@@ -129,9 +153,14 @@ public sealed class SaleStore(VendingTables tables, SaleRowCache cache, ILogger<
 
     public async Task<bool> HasUnsentOutboxAsync(string reference, CancellationToken cancellationToken)
     {
+        if (!SaleEntities.TryPartition(reference, out var partition))
+        {
+            return false;
+        }
+
         var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
         var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {reference} and RowKey ge {OutboxRows.RowKeyPrefix} and RowKey lt {TableKeys.RangeEnd(OutboxRows.RowKeyPrefix)} and Sent eq {false}");
+            $"PartitionKey eq {partition} and RowKey ge {OutboxRows.RangeStart(reference)} and RowKey lt {OutboxRows.RangeEnd(reference)} and Sent eq {false}");
         await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: cancellationToken))
         {
             return true;
@@ -150,7 +179,7 @@ public sealed class SaleStore(VendingTables tables, SaleRowCache cache, ILogger<
         if (dedupeRowKey is not null)
         {
             // Index 2 (CommitAsync tells a repeat by it).
-            yield return new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(sale.Reference, dedupeRowKey)
+            yield return new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(SaleEntities.Partition(sale.Reference), SaleEntities.DedupeRowKey(sale.Reference, dedupeRowKey))
             {
                 ["HistorySequence"] = decision.History!.Sequence,
                 ["RecordedAt"] = decision.History.Time.ToUniversalTime(),
@@ -170,15 +199,21 @@ public sealed class SaleStore(VendingTables tables, SaleRowCache cache, ILogger<
 
     /// <summary>"Sent" marks for outbox rows published after an earlier write: merged unconditionally (only ever set true).</summary>
     private static IEnumerable<TableTransactionAction> Marks(string reference, IReadOnlyList<long> sequences) =>
-        sequences.Select(sequence => new TableTransactionAction(TableTransactionActionType.UpdateMerge, new TableEntity(reference, OutboxRows.RowKey(sequence))
+        sequences.Select(sequence => new TableTransactionAction(TableTransactionActionType.UpdateMerge, new TableEntity(SaleEntities.Partition(reference), OutboxRows.RowKey(reference, sequence))
         {
             [OutboxRows.SentProperty] = true,
         }, ETag.All));
 
     public async Task<StoredSale?> LoadAsync(string reference, CancellationToken cancellationToken)
     {
+        if (!SaleEntities.TryPartition(reference, out var partition))
+        {
+            // Not one of our references (a webhook or request naming something else): no such sale, and no read.
+            return null;
+        }
+
         var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(reference, SaleEntities.StateRowKey, cancellationToken: cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(partition, SaleEntities.StateRowKey(reference), cancellationToken: cancellationToken);
         if (!response.HasValue || response.Value is null)
         {
             cache.Remove(reference);

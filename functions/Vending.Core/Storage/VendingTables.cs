@@ -7,7 +7,6 @@ namespace Vending.Core.Storage;
 public static class TableNames
 {
     public const string Sales = "Sales";
-    public const string MachineSales = "MachineSales";
     public const string OpenSales = "OpenSales";
     public const string Machines = "Machines";
     public const string UnmatchedWebhooks = "UnmatchedWebhooks";

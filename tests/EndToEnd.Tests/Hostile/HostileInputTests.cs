@@ -20,7 +20,7 @@ public sealed class HostileInputTests(QuietStack stack, ITestOutputHelper output
 {
     public const int Seed = 20251126;
     public const int RequestCount = 3000;
-    private static readonly string[] SaleTables = ["Sales", "MachineSales", "OpenSales", "Machines", "UnmatchedWebhooks"];
+    private static readonly string[] SaleTables = ["Sales", "OpenSales", "Machines", "UnmatchedWebhooks"];
 
     [Fact]
     public async Task Three_thousand_bad_requests_answer_problems_never_5xx_and_change_no_sale()

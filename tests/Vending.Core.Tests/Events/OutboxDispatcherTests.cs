@@ -79,9 +79,10 @@ public class OutboxDispatcherTests(EventsAzuriteFixture azurite) : IClassFixture
         await OutboxTestData.InsertPendingAsync(_tables, reference, 1, 2);
         await OutboxTestData.InsertPendingAsync(_tables, other, 1);
         var sales = _tables.GetTableClient(OutboxRows.SalesTable);
-        // Rows outside the o- range carry Sent = false too, so only the RowKey range keeps them out.
-        await sales.AddEntityAsync(new TableEntity(reference, "state") { ["Sent"] = false, ["State"] = "Authorized" });
-        await sales.AddEntityAsync(new TableEntity(reference, "h-000001") { ["Sent"] = false });
+        // Rows outside the sale's outbox range carry Sent = false too, so only the RowKey range keeps them out.
+        var partition = OutboxRows.Partition(reference);
+        await sales.AddEntityAsync(new TableEntity(partition, $"s-{reference}") { ["Sent"] = false, ["State"] = "Authorized" });
+        await sales.AddEntityAsync(new TableEntity(partition, $"s-{reference}-h-000001") { ["Sent"] = false });
         var sender = new RecordingSender();
         var dispatcher = Dispatcher(sender);
 
@@ -125,7 +126,7 @@ public class OutboxDispatcherTests(EventsAzuriteFixture azurite) : IClassFixture
                 {
                     // Another dispatcher publishes and marks row 1 while this one is sending it: the row's ETag moves.
                     await sales.UpdateEntityAsync(
-                        new TableEntity(reference, OutboxRows.RowKey(1)) { ["Sent"] = true }, ETag.All, TableUpdateMode.Merge, token);
+                        new TableEntity(OutboxRows.Partition(reference), OutboxRows.RowKey(reference, 1)) { ["Sent"] = true }, ETag.All, TableUpdateMode.Merge, token);
                 }
             });
         var dispatcher = new OutboxDispatcher(
@@ -153,7 +154,7 @@ public class OutboxDispatcherTests(EventsAzuriteFixture azurite) : IClassFixture
 
         await dispatcher.DispatchAsync(reference, CancellationToken.None);
 
-        var row = await _tables.GetTableClient(OutboxRows.SalesTable).GetEntityAsync<TableEntity>(reference, OutboxRows.RowKey(1));
+        var row = await _tables.GetTableClient(OutboxRows.SalesTable).GetEntityAsync<TableEntity>(OutboxRows.Partition(reference), OutboxRows.RowKey(reference, 1));
         Assert.Equal(now, row.Value.GetDateTimeOffset("SentAt"));
     }
 

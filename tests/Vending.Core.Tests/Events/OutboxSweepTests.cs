@@ -9,14 +9,19 @@ namespace Vending.Core.Tests.Events;
 /// <summary>Each test walks every due row of the OpenSales index, so each starts its own empty Azurite.</summary>
 public class OutboxSweepTests
 {
+    // Due in this order (OutboxTestData lists a sale due by the sum of its reference's characters).
+    private const string SaleA = "vm-a-aaaaaaaaaaaaaaaa";
+    private const string SaleB = "vm-b-aaaaaaaaaaaaaaaa";
+    private const string SaleC = "vm-c-aaaaaaaaaaaaaaaa";
+
     [Fact]
     public async Task A_later_sweep_sends_what_a_refused_send_left_pending_exactly_once()
     {
         await using var azurite = await Azurite.StartAsync();
         var tables = await OutboxTestData.TablesAsync(azurite.ConnectionString);
-        const string reference = "sale-a";
+        var reference = SaleA;
         await OutboxTestData.InsertPendingAsync(tables, reference, 1, 2, 3);
-        var sender = new RecordingSender { Refuse = m => m.MessageId == "sale-a-000002" };
+        var sender = new RecordingSender { Refuse = m => m.MessageId == $"{SaleA}-000002" };
         var dispatcher = Dispatcher(tables, sender, sweepBatchSize: 100);
 
         Assert.Equal(1, await dispatcher.DispatchAsync(reference, CancellationToken.None));
@@ -24,7 +29,7 @@ public class OutboxSweepTests
         Assert.Equal(2, await dispatcher.SweepAsync(CancellationToken.None));
         Assert.Equal(0, await dispatcher.SweepAsync(CancellationToken.None));
 
-        Assert.Equal(["sale-a-000001", "sale-a-000002", "sale-a-000003"], sender.Accepted.Select(m => m.MessageId));
+        Assert.Equal([$"{SaleA}-000001", $"{SaleA}-000002", $"{SaleA}-000003"], sender.Accepted.Select(m => m.MessageId));
         Assert.Equal(
             new Dictionary<long, bool> { [1] = true, [2] = true, [3] = true },
             await OutboxTestData.SentFlagsAsync(tables, reference));
@@ -35,15 +40,15 @@ public class OutboxSweepTests
     {
         await using var azurite = await Azurite.StartAsync();
         var tables = await OutboxTestData.TablesAsync(azurite.ConnectionString);
-        await OutboxTestData.InsertPendingAsync(tables, "sale-a", 1);
-        await OutboxTestData.InsertPendingAsync(tables, "sale-b", 1, 2);
-        var sender = new RecordingSender { Refuse = m => m.SessionId == "sale-a" };
+        await OutboxTestData.InsertPendingAsync(tables, SaleA, 1);
+        await OutboxTestData.InsertPendingAsync(tables, SaleB, 1, 2);
+        var sender = new RecordingSender { Refuse = m => m.SessionId == SaleA };
 
         var published = await Dispatcher(tables, sender, sweepBatchSize: 100).SweepAsync(CancellationToken.None);
 
         Assert.Equal(2, published);
-        Assert.Equal(["sale-b-000001", "sale-b-000002"], sender.Accepted.Select(m => m.MessageId));
-        Assert.Equal(new Dictionary<long, bool> { [1] = false }, await OutboxTestData.SentFlagsAsync(tables, "sale-a"));
+        Assert.Equal([$"{SaleB}-000001", $"{SaleB}-000002"], sender.Accepted.Select(m => m.MessageId));
+        Assert.Equal(new Dictionary<long, bool> { [1] = false }, await OutboxTestData.SentFlagsAsync(tables, SaleA));
     }
 
     [Fact]
@@ -51,7 +56,7 @@ public class OutboxSweepTests
     {
         await using var azurite = await Azurite.StartAsync();
         var tables = await OutboxTestData.TablesAsync(azurite.ConnectionString);
-        foreach (var reference in new[] { "sale-a", "sale-b", "sale-c" })
+        foreach (var reference in new[] { SaleA, SaleB, SaleC })
         {
             await OutboxTestData.InsertPendingAsync(tables, reference, 1);
         }
@@ -60,15 +65,15 @@ public class OutboxSweepTests
         var dispatcher = Dispatcher(tables, sender, sweepBatchSize: 2);
 
         Assert.Equal(2, await dispatcher.SweepAsync(CancellationToken.None));
-        Assert.Equal(["sale-a", "sale-b"], sender.Accepted.Select(m => m.SessionId));
+        Assert.Equal([SaleA, SaleB], sender.Accepted.Select(m => m.SessionId));
 
         Assert.Equal(1, await dispatcher.SweepAsync(CancellationToken.None));
-        Assert.Equal("sale-c", sender.Accepted[^1].SessionId);
+        Assert.Equal(SaleC, sender.Accepted[^1].SessionId);
 
         // Back at the start: a new event of sale-a is found again.
-        await tables.GetTableClient(OutboxRows.SalesTable).AddEntityAsync(OutboxRows.ToEntity(OutboxTestData.Event("sale-a", 2)));
+        await tables.GetTableClient(OutboxRows.SalesTable).AddEntityAsync(OutboxRows.ToEntity(OutboxTestData.Event(SaleA, 2)));
         Assert.Equal(1, await dispatcher.SweepAsync(CancellationToken.None));
-        Assert.Equal("sale-a-000002", sender.Accepted[^1].MessageId);
+        Assert.Equal($"{SaleA}-000002", sender.Accepted[^1].MessageId);
     }
 
     [Fact]

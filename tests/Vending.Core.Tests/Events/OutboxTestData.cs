@@ -5,7 +5,8 @@ namespace Vending.Core.Tests.Events;
 
 internal static class OutboxTestData
 {
-    public static string NewReference() => "vm-" + Guid.NewGuid().ToString("N")[..16];
+    /// <summary>A sale reference of a machine of its own (the outbox rows live in the machine's partition).</summary>
+    public static string NewReference() => SaleReferences.New("vm-" + Guid.NewGuid().ToString("N")[..8]);
 
     public static OutboxEvent Event(string reference, long sequence, string transition = "authorized", string state = "Authorized") => new(
         EventId: OutboxRows.EventId(reference, sequence),
@@ -50,7 +51,8 @@ internal static class OutboxTestData
     public static async Task<Dictionary<long, bool>> SentFlagsAsync(TableServiceClient tables, string reference)
     {
         var flags = new Dictionary<long, bool>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {reference} and RowKey ge {"o-"} and RowKey lt {"o."}");
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {OutboxRows.Partition(reference)} and RowKey ge {OutboxRows.RangeStart(reference)} and RowKey lt {OutboxRows.RangeEnd(reference)}");
         await foreach (var row in tables.GetTableClient(OutboxRows.SalesTable).QueryAsync<TableEntity>(filter))
         {
             flags[row.GetInt64("Sequence")!.Value] = row.GetBoolean("Sent")!.Value;

@@ -86,7 +86,7 @@ public sealed class CoreHarness
         Recorder = new SaleRecorder(Store, Cache, Due, Queue, Notifier, Outbox, options2, Time, NullLogger<SaleRecorder>.Instance);
         var ingest = new VippsEventIngest(Recorder, Store, Vipps.Object, Time, NullLogger<VippsEventIngest>.Instance);
         var payments = new PaymentCreation(Recorder, Vipps.Object, vippsOptions, NullLogger<PaymentCreation>.Instance);
-        Service = new SaleService(Store, new MachineSaleIndex(tables, Time), new UnmatchedWebhookLog(tables, Time), Recorder, payments, ingest,
+        Service = new SaleService(Store, new UnmatchedWebhookLog(tables, Time), Recorder, payments, ingest,
             Notifier, new SaleViews(new QrRenderer()), Images.Object, vippsOptions, Time, NullLogger<SaleService>.Instance);
         Processor = new SaleCommandProcessor(Store, Recorder, Queue, Vipps.Object, ingest, options2, Time,
             NullLogger<SaleCommandProcessor>.Instance);

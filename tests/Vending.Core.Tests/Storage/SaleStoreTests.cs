@@ -12,9 +12,11 @@ namespace Vending.Core.Tests.Storage;
 [Collection(nameof(AzuriteCollection))]
 public class SaleStoreTests(AzuriteFixture azurite)
 {
-    private static Sale NewSale(string reference, Sale? template = null) => (template ?? SaleExamples.Created()) with { Reference = reference };
+    private static Sale NewSale(string reference, Sale? template = null) =>
+        (template ?? SaleExamples.Created()) with { Reference = reference, MachineId = SaleEntities.Partition(reference) };
 
-    private static string UniqueReference() => "t-" + Guid.NewGuid().ToString("N")[..20];
+    /// <summary>A sale of its own machine (a partition of its own).</summary>
+    private static string UniqueReference() => SaleReferences.New("t-" + Guid.NewGuid().ToString("N")[..10]);
 
     [Fact]
     public async Task A_transition_writes_state_history_and_outbox_in_one_partition()
@@ -28,10 +30,11 @@ public class SaleStoreTests(AzuriteFixture azurite)
         Assert.Equal(TransitionOutcome.Recorded, result.Outcome);
         var stored = await store.GetAsync(reference, default);
         Assert.Equal(SaleState.Authorized, stored!.State);
-        var rows = azurite.Table(TableNames.Sales).Query<TableEntity>(row => row.PartitionKey == reference).Select(row => row.RowKey).ToList();
-        Assert.Contains("w-AUTHORIZED-psp1", rows);
-        Assert.Contains(SaleEntities.HistoryRowKey(stored.HistorySequence), rows);
-        var outbox = azurite.Table(TableNames.Sales).GetEntity<TableEntity>(reference, OutboxRows.RowKey(stored.OutboxSequence)).Value;
+        var partition = SaleEntities.Partition(reference);
+        var rows = azurite.Table(TableNames.Sales).Query<TableEntity>(row => row.PartitionKey == partition).Select(row => row.RowKey).ToList();
+        Assert.Contains($"s-{reference}-w-AUTHORIZED-psp1", rows);
+        Assert.Contains($"s-{reference}-h-{stored.HistorySequence:D6}", rows);
+        var outbox = azurite.Table(TableNames.Sales).GetEntity<TableEntity>(partition, $"s-{reference}-o-{stored.OutboxSequence:D6}").Value;
         Assert.Equal("vending.sale.authorized.v1", outbox.GetString("Type"));
         Assert.False(outbox.GetBoolean("Sent"));
         Assert.Equal(SaleState.Authorized.ToString(), OutboxRows.ToEvent(outbox).State);
@@ -84,7 +87,8 @@ public class SaleStoreTests(AzuriteFixture azurite)
 
         Assert.Single(results, result => result.Outcome == TransitionOutcome.Recorded);
         Assert.Single(results, result => result.Outcome == TransitionOutcome.Ignored);
-        var outbox = azurite.Table(TableNames.Sales).Query<TableEntity>(row => row.PartitionKey == reference && row.RowKey.CompareTo("o-") >= 0 && row.RowKey.CompareTo("o.") < 0).ToList();
+        var (partition, from, to) = (SaleEntities.Partition(reference), OutboxRows.RangeStart(reference), OutboxRows.RangeEnd(reference));
+        var outbox = azurite.Table(TableNames.Sales).Query<TableEntity>(row => row.PartitionKey == partition && row.RowKey.CompareTo(from) >= 0 && row.RowKey.CompareTo(to) < 0).ToList();
         Assert.Single(outbox, row => row.GetString("Type") == "vending.sale.authorized.v1");
     }
 
@@ -132,7 +136,8 @@ public class SaleStoreTests(AzuriteFixture azurite)
         var reference = UniqueReference();
         var sale = await store.InsertAsync(NewSale(reference), default);
         // A stray outbox row where the transition's own will go: its insert conflicts.
-        await azurite.Table(TableNames.Sales).AddEntityAsync(new TableEntity(reference, OutboxRows.RowKey(sale.OutboxSequence + 1)) { ["Type"] = "stray" });
+        var partition = SaleEntities.Partition(reference);
+        await azurite.Table(TableNames.Sales).AddEntityAsync(new TableEntity(partition, OutboxRows.RowKey(reference, sale.OutboxSequence + 1)) { ["Type"] = "stray" });
 
         await Assert.ThrowsAsync<TableTransactionFailedException>(() =>
             store.ApplyAsync(reference, SaleExamples.VippsEvent(VippsEventKind.Authorized), "w-AUTHORIZED-x", default));
@@ -140,9 +145,9 @@ public class SaleStoreTests(AzuriteFixture azurite)
         var stored = await store.GetAsync(reference, default);
         Assert.Equal(SaleState.Created, stored!.State);
         Assert.Equal(sale.HistorySequence, stored.HistorySequence);
-        var rows = azurite.Table(TableNames.Sales).Query<TableEntity>(row => row.PartitionKey == reference).Select(row => row.RowKey).ToList();
-        Assert.DoesNotContain("w-AUTHORIZED-x", rows);
-        Assert.DoesNotContain(SaleEntities.HistoryRowKey(sale.HistorySequence + 1), rows);
+        var rows = azurite.Table(TableNames.Sales).Query<TableEntity>(row => row.PartitionKey == partition).Select(row => row.RowKey).ToList();
+        Assert.DoesNotContain(SaleEntities.DedupeRowKey(reference, "w-AUTHORIZED-x"), rows);
+        Assert.DoesNotContain(SaleEntities.HistoryRowKey(reference, sale.HistorySequence + 1), rows);
     }
 
     [Fact]
@@ -181,7 +186,7 @@ public class SaleStoreTests(AzuriteFixture azurite)
     {
         var store = azurite.Store();
         var reference = UniqueReference();
-        var partial = SaleExamples.Apply(SaleExamples.Authorized(), new VendReported(new VendReport(VendOutcome.Partial, [new DeliveredLine("cola", 1)]))) with { Reference = reference };
+        var partial = SaleExamples.Apply(SaleExamples.Authorized(), new VendReported(new VendReport(VendOutcome.Partial, [new DeliveredLine("cola", 1)]))) with { Reference = reference, MachineId = SaleEntities.Partition(reference) };
         await store.InsertAsync(partial, default);
 
         var read = await store.GetAsync(reference, default);
@@ -207,27 +212,6 @@ public class SaleStoreTests(AzuriteFixture azurite)
             }
 
             return base.GetUtcNow();
-        }
-    }
-
-    /// <summary>Sends the first batch request twice and hands back the second answer, as when a response is lost and the SDK retries.</summary>
-    private sealed class ReplayFirstBatch : HttpPipelinePolicy
-    {
-        public bool Armed { get; set; }
-
-        public bool Replayed { get; private set; }
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            throw new NotSupportedException("async only");
-
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            await ProcessNextAsync(message, pipeline);
-            if (Armed && !Replayed && message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal))
-            {
-                Replayed = true;
-                await ProcessNextAsync(message, pipeline);
-            }
         }
     }
 }

@@ -24,7 +24,17 @@ public sealed class StoreInstance
     public DueSaleIndex Due { get; }
     public SaleRecorder Recorder { get; }
 
-    public async Task<Sale> InsertAsync(Sale sale, CancellationToken cancellationToken) => (await Recorder.InsertAsync(sale, cancellationToken)).Sale;
+    /// <summary>Creates the sale as the service would (its machine's create transaction); a replay answers the stored sale.</summary>
+    public async Task<Sale> InsertAsync(Sale sale, CancellationToken cancellationToken)
+    {
+        var creation = await Recorder.CreateAsync(sale, cancellationToken);
+        return creation.Outcome switch
+        {
+            CreationOutcome.Created => creation.Stored!.Sale,
+            CreationOutcome.Replay => (await Store.GetAsync(creation.Reference, cancellationToken))!,
+            _ => throw new InvalidOperationException($"Machine {sale.MachineId} has an open sale {creation.Reference}."),
+        };
+    }
 
     public Task<TransitionResult> ApplyAsync(string reference, SaleEvent saleEvent, string? dedupeRowKey, CancellationToken cancellationToken) =>
         Recorder.RecordAsync(reference, saleEvent, dedupeRowKey, cancellationToken);

@@ -10,14 +10,17 @@ namespace Vending.Core.Tests.Storage;
 [Collection(nameof(AzuriteCollection))]
 public class WritePathCostTests(AzuriteFixture azurite)
 {
-    private static string UniqueReference() => "c-" + Guid.NewGuid().ToString("N")[..20];
+    /// <summary>A sale of its own machine (a partition of its own).</summary>
+    private static string UniqueReference() => SaleReferences.New("c-" + Guid.NewGuid().ToString("N")[..10]);
+
+    private static Sale OnItsMachine(Sale sale, string reference) => sale with { Reference = reference, MachineId = SaleEntities.Partition(reference) };
 
     [Fact]
     public async Task A_duplicate_webhook_fails_on_its_dedupe_row_inside_the_batch_without_a_read_of_it()
     {
         var reference = UniqueReference();
         var first = azurite.Store();
-        await first.InsertAsync(SaleExamples.Expired() with { Reference = reference }, default);
+        await first.InsertAsync(OnItsMachine(SaleExamples.Expired(), reference), default);
         // EXPIRED on an expired sale is recorded each time it is decided: only the dedupe row stops a repeat.
         var expired = SaleExamples.VippsEvent(VippsEventKind.Expired);
         Assert.Equal(TransitionOutcome.Recorded, (await first.ApplyAsync(reference, expired, "w-EXPIRED-d1", default)).Outcome);
@@ -46,7 +49,7 @@ public class WritePathCostTests(AzuriteFixture azurite)
         var log = new RequestLog();
         var tables = azurite.Tables(log);
         var mine = new StoreInstance(tables, TimeProvider.System);
-        await mine.InsertAsync(SaleExamples.Authorized() with { Reference = reference }, default);
+        await mine.InsertAsync(OnItsMachine(SaleExamples.Authorized(), reference), default);
 
         // Another instance records the machine's cancel; this instance's cached row does not know.
         var other = azurite.Store();
@@ -61,7 +64,7 @@ public class WritePathCostTests(AzuriteFixture azurite)
         Assert.Equal("sale_closed", result.Decision!.Refusal!.Code);
         Assert.Collection(log.Requests,
             batch => Assert.StartsWith("POST /$batch 202", batch),
-            read => Assert.StartsWith($"GET /Sales(PartitionKey='{reference}',RowKey='state') 200", read));
+            read => Assert.StartsWith($"GET /Sales(PartitionKey='{SaleEntities.Partition(reference)}',RowKey='s-{reference}') 200", read));
         var stored = await other.GetAsync(reference, default);
         Assert.DoesNotContain(stored!.Operations, operation => operation.Kind == OperationKind.Capture);
         Assert.Null(stored.Vend);

@@ -13,9 +13,15 @@ internal static class SalesTable
         var result = new List<StoredSale>();
         try
         {
-            await foreach (var entity in tables.GetTableClient(TableNames.Sales).QueryAsync<TableEntity>($"RowKey eq '{SaleEntities.StateRowKey}'", cancellationToken: cancellationToken))
+            // Every sale's rows (s-...) of every machine partition; the state rows among them are told by their key.
+            var filter = TableClient.CreateQueryFilter(
+                $"RowKey ge {SaleEntities.SalePrefix} and RowKey lt {TableKeys.RangeEnd(SaleEntities.SalePrefix)}");
+            await foreach (var entity in tables.GetTableClient(TableNames.Sales).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             {
-                result.Add(ToStoredSale(entity));
+                if (SaleEntities.IsStateRow(entity))
+                {
+                    result.Add(ToStoredSale(entity));
+                }
             }
         }
         catch (RequestFailedException exception) when (exception.Status == 404)
@@ -25,25 +31,36 @@ internal static class SalesTable
         return result;
     }
 
-    internal static async Task<StoredSale?> ReadSaleAsync(TableServiceClient tables, string reference, CancellationToken cancellationToken)
-    {
-        var response = await tables.GetTableClient(TableNames.Sales).GetEntityIfExistsAsync<TableEntity>(reference, SaleEntities.StateRowKey, cancellationToken: cancellationToken);
-        return response.HasValue ? ToStoredSale(response.Value!) : null;
-    }
+    internal static async Task<StoredSale?> ReadSaleAsync(TableServiceClient tables, string reference, CancellationToken cancellationToken) =>
+        await ReadStateRowAsync(tables, reference, cancellationToken) is { } row ? ToStoredSale(row) : null;
 
     /// <summary>Still listed in the due index: its state row names a due time (the reconciler's close removes it).</summary>
-    internal static async Task<bool> IsOpenAsync(TableServiceClient tables, string reference, CancellationToken cancellationToken)
+    internal static async Task<bool> IsOpenAsync(TableServiceClient tables, string reference, CancellationToken cancellationToken) =>
+        await ReadStateRowAsync(tables, reference, cancellationToken) is { } row && SaleEntities.DueAt(row) is not null;
+
+    private static async Task<TableEntity?> ReadStateRowAsync(TableServiceClient tables, string reference, CancellationToken cancellationToken)
     {
-        var response = await tables.GetTableClient(TableNames.Sales).GetEntityIfExistsAsync<TableEntity>(reference, SaleEntities.StateRowKey, cancellationToken: cancellationToken);
-        return response.HasValue && SaleEntities.DueAt(response.Value!) is not null;
+        if (!SaleEntities.TryPartition(reference, out var partition))
+        {
+            return null;
+        }
+
+        var response = await tables.GetTableClient(TableNames.Sales).GetEntityIfExistsAsync<TableEntity>(partition, SaleEntities.StateRowKey(reference), cancellationToken: cancellationToken);
+        return response.HasValue ? response.Value : null;
     }
 
     /// <summary>A sale's history rows, oldest first, through the core's own mapping.</summary>
     internal static async IAsyncEnumerable<SaleHistoryEntry> ReadHistoryAsync(
         TableServiceClient tables, string reference, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (!SaleEntities.TryPartition(reference, out var partition))
+        {
+            yield break;
+        }
+
+        var start = SaleEntities.HistoryRangeStart(reference);
         var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {reference} and RowKey ge {SaleEntities.HistoryPrefix} and RowKey lt {TableKeys.RangeEnd(SaleEntities.HistoryPrefix)}");
+            $"PartitionKey eq {partition} and RowKey ge {start} and RowKey lt {TableKeys.RangeEnd(start)}");
         await foreach (var row in tables.GetTableClient(TableNames.Sales).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             yield return SaleEntities.HistoryFromEntity(row);

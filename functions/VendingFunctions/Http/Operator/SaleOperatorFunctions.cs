@@ -16,7 +16,7 @@ public sealed class SaleOperatorFunctions(OperatorApi api, ISaleOperatorService 
     public Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operator/sales")] HttpRequest request, CancellationToken cancellationToken) =>
         api.ReadAsync(request, cancellationToken, async (_, ct) =>
-            // One machine's listing (MachineSales) when a machine and no state is named; else all machines (SalesByDay).
+            // One machine's listing (its partition of Sales) when a machine and no state is named; else all machines (SalesByDay).
             ApiResult.Json(StatusCodes.Status200OK, FleetQueryReader.WantsFleetListing(request.Query)
                 ? await fleet.ListAsync(FleetQueryReader.ReadSales(request.Query, time.GetUtcNow()), ct)
                 : await queries.ListAsync(RequestReaders.ReadSalesQuery(request.Query), ct)));
