@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Vending.Core.Machines;
 
 namespace Vending.Core;
 
@@ -92,7 +91,7 @@ public sealed class VendingOptions : IValidatableObject
 /// <summary>A machine written at first use, with a known key (local runs and demos only; never in production settings).</summary>
 public sealed class SeedMachineOptions
 {
-    [Required, RegularExpression(MachineDirectory.MachineIdPattern)]
+    [Required, RegularExpression(InputLimits.MachineIdPattern)]
     public string MachineId { get; set; } = "";
 
     /// <summary>"{MachineId}.{secret}".</summary>

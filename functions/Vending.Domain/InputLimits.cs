@@ -16,6 +16,10 @@ namespace Vending.Domain;
 /// </remarks>
 public static class InputLimits
 {
+    /// <summary>A machine's id: lower case, so one machine cannot be provisioned twice under two spellings; it is the
+    /// first part of the machine's API key (<c>{machineId}.{secret}</c>).</summary>
+    public const string MachineIdPattern = "^[a-z0-9-]{3,32}$";
+
     /// <summary>The machine's own id of a sale: its idempotency key for create.</summary>
     public const int MachineSaleIdMaxLength = 64;
     public const string MachineSaleIdPattern = "^[A-Za-z0-9-]{1,64}$";

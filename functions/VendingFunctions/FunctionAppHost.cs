@@ -3,7 +3,7 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Vending.Core;
+using Vending.Core.Composition;
 using Vending.Core.Observability;
 using VendingFunctions.Http;
 

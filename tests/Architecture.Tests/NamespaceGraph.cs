@@ -10,10 +10,18 @@ namespace Architecture.Tests;
 public static class NamespaceGraph
 {
     /// <summary>Edges between distinct namespaces that start with <paramref name="prefix"/>.</summary>
-    public static IReadOnlyDictionary<string, SortedSet<string>> Of(string assemblyPath, string prefix)
+    public static IReadOnlyDictionary<string, SortedSet<string>> Of(string assemblyPath, string prefix) =>
+        Reasons(assemblyPath, prefix).ToDictionary(
+            pair => pair.Key,
+            pair => new SortedSet<string>(pair.Value.Keys, StringComparer.Ordinal),
+            StringComparer.Ordinal);
+
+    /// <summary>The same edges with why: for each namespace, each namespace it uses and the types that make the edge
+    /// ("SaleService uses SaleStore"), so a failing rule can say what to move.</summary>
+    public static IReadOnlyDictionary<string, SortedDictionary<string, SortedSet<string>>> Reasons(string assemblyPath, string prefix)
     {
         using var module = ModuleDefinition.ReadModule(assemblyPath);
-        var graph = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        var graph = new Dictionary<string, SortedDictionary<string, SortedSet<string>>>(StringComparer.Ordinal);
         bool InScope(string ns) => ns == prefix || ns.StartsWith(prefix + ".", StringComparison.Ordinal);
         foreach (var type in module.GetTypes())
         {
@@ -25,12 +33,23 @@ public static class NamespaceGraph
 
             if (!graph.TryGetValue(from, out var edges))
             {
-                graph[from] = edges = new SortedSet<string>(StringComparer.Ordinal);
+                graph[from] = edges = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
             }
 
-            foreach (var to in Used(type).Select(NamespaceOf).Where(to => to != from && InScope(to)))
+            foreach (var used in Used(type))
             {
-                edges.Add(to);
+                var to = NamespaceOf(used);
+                if (to == from || !InScope(to))
+                {
+                    continue;
+                }
+
+                if (!edges.TryGetValue(to, out var why))
+                {
+                    edges[to] = why = new SortedSet<string>(StringComparer.Ordinal);
+                }
+
+                why.Add($"{OuterName(type)} uses {OuterName(used)}");
             }
         }
 
@@ -38,34 +57,59 @@ public static class NamespaceGraph
     }
 
     /// <summary>One cycle as "A -> B -> A", or null when the graph has none.</summary>
-    public static string? FindCycle(IReadOnlyDictionary<string, SortedSet<string>> graph)
+    public static string? FindCycle(IReadOnlyDictionary<string, SortedSet<string>> graph) => FindCycles(graph, 1).FirstOrDefault();
+
+    /// <summary>Every elementary cycle (no namespace twice), each once, written from its smallest namespace
+    /// ("A -> B -> A"), shortest first. The search stops at <paramref name="limit"/> cycles, so a tangled graph still
+    /// answers quickly (the shortest ones may then be missing: raise the limit to see them).</summary>
+    public static IReadOnlyList<string> FindCycles(IReadOnlyDictionary<string, SortedSet<string>> graph, int limit = 10_000)
     {
-        var state = new Dictionary<string, bool>(StringComparer.Ordinal); // false: on the current path; true: done
-        var path = new List<string>();
-
-        string? Visit(string node)
+        var cycles = new List<List<string>>();
+        var nodes = graph.Keys.Concat(graph.Values.SelectMany(edges => edges)).Distinct().Order(StringComparer.Ordinal).ToList();
+        foreach (var start in nodes)
         {
-            if (state.TryGetValue(node, out var done))
-            {
-                return done ? null : string.Join(" -> ", path.Skip(path.IndexOf(node)).Append(node));
-            }
+            // A cycle is found from its smallest namespace only, so it is reported once.
+            var path = new List<string> { start };
+            var onPath = new HashSet<string>(StringComparer.Ordinal) { start };
 
-            state[node] = false;
-            path.Add(node);
-            foreach (var next in graph.TryGetValue(node, out var edges) ? edges : [])
+            void Walk(string node)
             {
-                if (Visit(next) is { } cycle)
+                foreach (var next in graph.TryGetValue(node, out var edges) ? edges : [])
                 {
-                    return cycle;
+                    if (cycles.Count >= limit || string.CompareOrdinal(next, start) < 0)
+                    {
+                        continue;
+                    }
+
+                    if (next == start)
+                    {
+                        cycles.Add([.. path, start]);
+                    }
+                    else if (onPath.Add(next))
+                    {
+                        path.Add(next);
+                        Walk(next);
+                        path.RemoveAt(path.Count - 1);
+                        onPath.Remove(next);
+                    }
                 }
             }
 
-            path.RemoveAt(path.Count - 1);
-            state[node] = true;
-            return null;
+            Walk(start);
         }
 
-        return graph.Keys.Order(StringComparer.Ordinal).Select(Visit).FirstOrDefault(cycle => cycle is not null);
+        return cycles.OrderBy(cycle => cycle.Count).ThenBy(cycle => string.Join(" ", cycle), StringComparer.Ordinal)
+            .Select(cycle => string.Join(" -> ", cycle)).ToList();
+    }
+
+    private static string OuterName(TypeReference type)
+    {
+        while (type.IsNested)
+        {
+            type = type.DeclaringType;
+        }
+
+        return type.Name;
     }
 
     private static string NamespaceOf(TypeReference type)

@@ -1,5 +1,6 @@
 using Azure.Storage.Queues;
 using Vending.Core.Commands;
+using Vending.Core.Sales;
 
 namespace FunctionsHost.Tests;
 

@@ -3,11 +3,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vending.Core.Commands;
+using Vending.Core.Composition;
 using Vending.Core.Http;
 using Vending.Core.Machines;
 using Vending.Core.Operator.Access;
 using Vending.Core.Reconciliation;
 using Vending.Core.Sales;
+using Vending.Core.Storage;
 using Vending.Core.Webhooks;
 
 namespace Vending.Core.Tests;

@@ -1,4 +1,5 @@
 using Moq;
+using Vending.Core.Http;
 using Vending.Core.Machines;
 using Vending.Core.Sales;
 using VendingFunctions.Http.Operator;

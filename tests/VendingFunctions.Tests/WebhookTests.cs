@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Moq;
 using Vending.Core.Http;
 using Vending.Core.Sales;
+using Vending.Core.Webhooks;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
 using VendingFunctions.Http.Webhooks;

@@ -14,10 +14,3 @@ public interface ISaleCommandProcessor
     /// <summary>A message that kept failing: mark its sale failed (visible to operators) and log an error.</summary>
     Task ProcessPoisonAsync(string messageText, CancellationToken cancellationToken);
 }
-
-/// <summary>Queue names, shared by the trigger attributes, the producers and Bicep.</summary>
-public static class QueueNames
-{
-    public const string SaleCommands = "sale-commands";
-    public const string SaleCommandsPoison = "sale-commands-poison";
-}

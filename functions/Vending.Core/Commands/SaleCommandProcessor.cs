@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Vending.Core.Observability;
 using Microsoft.Extensions.Options;
 using Vending.Core.Sales;
-using Vending.Core.Storage;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
 
@@ -49,7 +48,7 @@ public sealed class SaleCommandProcessor(
             return;
         }
 
-        using var activity = SaleTracing.StartCommand(command);
+        using var activity = SaleCommandTracing.StartCommand(command);
 
         // This instance's row when it has one (it wrote the operation, usually): a row another instance moved on
         // since can at worst send the same operation again under its same key, which Vipps answers without moving
@@ -118,7 +117,7 @@ public sealed class SaleCommandProcessor(
             return;
         }
 
-        using var activity = SaleTracing.StartCommand(command, poison: true);
+        using var activity = SaleCommandTracing.StartCommand(command, poison: true);
         SaleMetrics.CommandPoisoned(command.Kind);
         var sale = await store.GetAsync(command.Reference, cancellationToken);
         if (sale?.FindOperation(command.OperationId) is not { Status: OperationStatus.Pending } operation)

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Vending.Core.Sales;
 
 namespace Vending.Core.Events;
 
@@ -17,7 +18,7 @@ internal static class PaymentEventsServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="IOutboxDispatcher"/> and the <see cref="IPaymentEventPublisher"/> for this configuration:
     /// Service Bus (managed identity) when <c>ServiceBus:fullyQualifiedNamespace</c> is set, else the local JSON-lines
-    /// file. A part of <see cref="VendingFunctionApp.AddVendingFunctionApp"/> (the storage part registers the
+    /// file. A part of <see cref="Composition.VendingFunctionApp.AddVendingFunctionApp"/> (the storage part registers the
     /// <see cref="Azure.Data.Tables.TableServiceClient"/> it reads). Makes no network call:
     /// the Service Bus connection opens on the first send.
     /// </summary>

@@ -140,7 +140,7 @@ public static partial class RequestReaders
     private static partial Regex ProductId();
 
     // The directory's own rule; it also keeps out the '.' that separates id and secret in an api key.
-    [GeneratedRegex(MachineDirectory.MachineIdPattern)]
+    [GeneratedRegex(InputLimits.MachineIdPattern)]
     private static partial Regex MachineId();
 
     [GeneratedRegex("^[A-Z]{3}$")]

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Vending.Core.Sales;
 
 namespace Vending.Core.Observability;
 

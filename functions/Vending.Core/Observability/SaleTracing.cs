@@ -1,14 +1,11 @@
 using System.Diagnostics;
-using Vending.Core.Commands;
-using Vending.Core.Machines;
-using Vending.Core.Sales;
 
 namespace Vending.Core.Observability;
 
 /// <summary>
 /// Spans of a sale's journey. The HTTP server span, the storage calls (Azure SDK) and the Vipps calls are children of
-/// these; the queue hop keeps the trace through <see cref="SaleCommand.TraceParent"/>, so one trace runs from the
-/// machine's POST to the capture.
+/// these; the queue hop keeps the trace through the command's trace parent (<see cref="Sales.SaleCommandTracing"/>),
+/// so one trace runs from the machine's POST to the capture.
 /// </summary>
 public static class SaleTracing
 {
@@ -27,30 +24,6 @@ public static class SaleTracing
         {
             Tag(activity, sale.Reference, sale.MachineId, sale.MerchantId);
         }
-    }
-
-    /// <summary>The command as enqueued: stamped with the current span so the consumer continues the trace.
-    /// A retry (already stamped, enqueued from the consumer's span) is stamped with that span.</summary>
-    public static SaleCommand Stamp(SaleCommand command) =>
-        Activity.Current is { } current ? command with { TraceParent = current.Id } : command;
-
-    /// <summary>
-    /// <c>sale-commands process {kind}</c>, a consumer span whose parent is the span that enqueued the command (the
-    /// vend report, the webhook or the reconciler), linked to the trigger's own span when there is one.
-    /// </summary>
-    public static Activity? StartCommand(SaleCommand command, bool poison = false)
-    {
-        var queue = poison ? QueueNames.SaleCommandsPoison : QueueNames.SaleCommands;
-        ActivityContext.TryParse(command.TraceParent, null, isRemote: true, out var parent);
-        var links = Activity.Current is { } trigger ? new[] { new ActivityLink(trigger.Context) } : null;
-        var activity = VendingTelemetry.Source.StartActivity($"{queue} process {command.Kind}", ActivityKind.Consumer, parent, links: links);
-        activity?.SetTag(VendingTelemetry.Tags.SaleReference, command.Reference);
-        activity?.SetTag(VendingTelemetry.Tags.CommandKind, command.Kind);
-        activity?.SetTag(VendingTelemetry.Tags.CommandAttempt, command.Attempt);
-        activity?.SetTag(VendingTelemetry.Tags.MessagingSystem, "azure_queue");
-        activity?.SetTag(VendingTelemetry.Tags.MessagingDestination, queue);
-        activity?.SetTag(VendingTelemetry.Tags.MessagingOperation, "process");
-        return activity;
     }
 
     private static Activity? Tag(Activity? activity, string? reference, string? machineId, string? merchantId)

@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Vending.Core.Events;
 using Vending.Core.Observability;
 using Vending.Core.Sales;
-using Vending.Core.Storage;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
 
@@ -269,7 +267,7 @@ public sealed class Reconciler(
                 }
             }
 
-            DateTimeOffset? next = closable ? null : DueSaleIndex.Normalize(Later(DueSchedule.Next(sale, options.Value, now), now + DueSchedule.RevisitFloor));
+            DateTimeOffset? next = closable ? null : DueSchedule.Normalize(Later(DueSchedule.Next(sale, options.Value, now), now + DueSchedule.RevisitFloor));
             if (next is { } nextDue && nextDue != stored.DueAt)
             {
                 cache.DueRowWritten(reference, nextDue, await due.AddAsync(reference, nextDue, cancellationToken));

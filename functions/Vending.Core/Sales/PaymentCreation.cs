@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Vending.Core.Storage;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
 

@@ -1,10 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Vending.Core.Commands;
-using Vending.Core.Events;
 using Vending.Core.Observability;
-using Vending.Core.Reconciliation;
-using Vending.Core.Storage;
 
 namespace Vending.Core.Sales;
 
@@ -105,7 +101,7 @@ public sealed class SaleRecorder(
     /// refused leaves a due row the reconciler drops (no sale behind it).</summary>
     public Task<SaleCreation> CreateAsync(Sale sale, CancellationToken cancellationToken)
     {
-        var dueAt = DueSaleIndex.Normalize(DueSchedule.AtCreate(sale, options.Value));
+        var dueAt = DueSchedule.Normalize(DueSchedule.AtCreate(sale, options.Value));
         return store.CreateAsync(sale, dueAt, () => due.AddAsync(sale.Reference, dueAt, cancellationToken), cancellationToken);
     }
 
@@ -150,7 +146,7 @@ public sealed class SaleRecorder(
             return current;
         }
 
-        needed = DueSaleIndex.Normalize(needed);
+        needed = DueSchedule.Normalize(needed);
         try
         {
             cache.DueRowWritten(next.Reference, needed, await due.AddAsync(next.Reference, needed, cancellationToken));

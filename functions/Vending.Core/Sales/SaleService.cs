@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vending.Core.Machines;
 using Vending.Core.Observability;
-using Vending.Core.Storage;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
 

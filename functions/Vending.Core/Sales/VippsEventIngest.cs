@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Vending.Core.Storage;
 using Vending.Vipps;
 using Vending.Vipps.EPayment;
 
@@ -47,7 +46,7 @@ public sealed class VippsEventIngest(SaleRecorder recorder, ISaleStore store, IV
         }
 
         return await recorder.RecordAsync(paymentEvent.Reference, observed,
-            SaleEntities.WebhookRowKey(kind.ToString().ToUpperInvariant(), paymentEvent.PspReference), cancellationToken);
+            SaleDedupeKeys.VippsEvent(kind.ToString().ToUpperInvariant(), paymentEvent.PspReference), cancellationToken);
     }
 
     /// <summary>

@@ -1,34 +1,9 @@
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
+using Vending.Core.Sales;
 
 namespace Vending.Core.Storage;
-
-/// <summary>One row of the due index: the reconciler should look at <see cref="Reference"/> at <see cref="DueAt"/>.
-/// <see cref="ETag"/>: the row's as listed (default: not known), which guards its removal.</summary>
-public sealed record DueEntry(string Reference, DateTimeOffset DueAt, string RowKey, ETag ETag = default);
-
-public interface IDueSaleIndex
-{
-    /// <summary>Lists the sale at <paramref name="dueAt"/> (idempotent); returns the row's ETag as written.</summary>
-    Task<ETag> AddAsync(string reference, DateTimeOffset dueAt, CancellationToken cancellationToken);
-
-    /// <summary>Removes the sale's row at <paramref name="dueAt"/> (absent is fine).</summary>
-    Task RemoveAsync(string reference, DateTimeOffset dueAt, CancellationToken cancellationToken);
-
-    /// <summary>Removes rows in entity-group transactions of up to 100 (the index is one partition). A row already
-    /// gone, or rewritten since its <see cref="DueEntry.ETag"/> was taken, is left out and the rest of its batch
-    /// submitted again. Returns how many rows this call removed.</summary>
-    Task<int> RemoveManyAsync(IReadOnlyCollection<DueEntry> rows, CancellationToken cancellationToken);
-
-    /// <summary>At most <paramref name="max"/> rows due at or before <paramref name="now"/>, earliest first: one query,
-    /// whatever the number of open sales.</summary>
-    Task<IReadOnlyList<DueEntry>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
-
-    /// <summary>Every row in due order, after <paramref name="afterRowKey"/> (null: from the start), at most
-    /// <paramref name="max"/>: the operator report's walk over open sales.</summary>
-    Task<IReadOnlyList<DueEntry>> ListAsync(int max, string? afterRowKey, CancellationToken cancellationToken);
-}
 
 /// <summary>
 /// The <c>OpenSales</c> table as an index of what is due when: PartitionKey <c>due</c>, RowKey
@@ -47,12 +22,10 @@ public sealed class DueSaleIndex(VendingTables tables) : IDueSaleIndex
     /// <summary>Batches of one chunk that may fail on a missing or rewritten row before the rest goes one by one.</summary>
     private const int BatchRetries = 3;
 
-    public static string RowKey(string reference, DateTimeOffset dueAt) =>
-        $"{Normalize(dueAt).UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}-{reference}";
+    public static string RowKey(string reference, DateTimeOffset dueAt) => DueEntry.KeyFor(reference, dueAt);
 
     /// <summary>Whole milliseconds, UTC: the row key made from a due time read back from a property is the same key.</summary>
-    public static DateTimeOffset Normalize(DateTimeOffset at) =>
-        new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+    public static DateTimeOffset Normalize(DateTimeOffset at) => DueSchedule.Normalize(at);
 
     public async Task<ETag> AddAsync(string reference, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {

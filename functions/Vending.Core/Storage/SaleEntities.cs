@@ -18,7 +18,6 @@ internal static class SaleEntities
 {
     public const string SalePrefix = "s-";
     public const string HistoryInfix = "h-";
-    public const string WebhookPrefix = "w-";
     public const string TransitionIdProperty = "TransitionId";
 
     /// <summary>The machine's current sale (the guard for "one open sale per machine", replaced under its ETag).</summary>
@@ -71,9 +70,6 @@ internal static class SaleEntities
     public static string ListingRowKey(DateTimeOffset createdAt, string reference) =>
         $"{ListingPrefix}{DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks:D19}-{reference}";
 
-    /// <summary>The dedupe key of a Vipps event: its row's insert conflicts on a duplicate (same name and pspReference).</summary>
-    public static string WebhookRowKey(string eventName, string pspReference) =>
-        TableKeys.Safe($"{WebhookPrefix}{eventName}-{pspReference}");
 
     /// <summary><paramref name="transitionId"/> marks which write produced this version, so a retried write that
     /// already succeeded (and then reports 409/412) is recognised as ours.</summary>

@@ -1,11 +1,7 @@
 using Azure.Data.Tables;
+using Vending.Core.Sales;
 
 namespace Vending.Core.Storage;
-
-public interface IUnmatchedWebhookLog
-{
-    Task RecordAsync(string merchantId, string reference, string eventName, string pspReference, long amount, DateTimeOffset eventTime, CancellationToken cancellationToken);
-}
 
 /// <summary>The <c>UnmatchedWebhooks</c> table: verified webhooks for references we do not know. Recorded for
 /// operators, no effect. Partition = merchant; a repeat overwrites its own row.</summary>

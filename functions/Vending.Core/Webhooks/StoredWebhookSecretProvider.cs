@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Vending.Core.Http;
 using Vending.Vipps;
 
 namespace Vending.Core.Webhooks;

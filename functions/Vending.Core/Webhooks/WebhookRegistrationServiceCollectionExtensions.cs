@@ -2,7 +2,6 @@ using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Vending.Core.Http;
 
 namespace Vending.Core.Webhooks;
 
@@ -13,7 +12,7 @@ internal static class WebhookRegistrationServiceCollectionExtensions
     /// <summary>
     /// Webhook registration and its secrets: the store (Key Vault when <c>Vending:KeyVaultUri</c> is set, else the
     /// table), the secrets webhooks are verified against (configured first, then stored), the registrar and its
-    /// watchdog. A part of <see cref="VendingFunctionApp.AddVendingFunctionApp"/>.
+    /// watchdog. A part of <see cref="Composition.VendingFunctionApp.AddVendingFunctionApp"/>.
     /// </summary>
     internal static IServiceCollection AddWebhookRegistration(this IServiceCollection services, IConfiguration configuration)
     {
@@ -27,7 +26,7 @@ internal static class WebhookRegistrationServiceCollectionExtensions
             services.AddSingleton<IWebhookRegistrationStore>(provider => new KeyVaultWebhookRegistrationStore(
                 provider.GetRequiredService<TableWebhookRegistrationStore>(),
                 new SecretClient(vaultUri, provider.GetRequiredService<AzureComponentFactory>().CreateTokenCredential(
-                    configuration.GetSection(VendingFunctionApp.StorageSetting)))));
+                    configuration.GetSection(Composition.VendingFunctionApp.StorageSetting)))));
         }
         else
         {

@@ -1,6 +1,6 @@
 namespace Vending.Domain.Machines;
 
-/// <summary>A provisioned vending machine. Its secret is stored only as a hash (see <see cref="IMachineDirectory"/>).
+/// <summary>A provisioned vending machine. Its secret is stored only as a hash (kept by the machine directory of Vending.Core.Machines).
 /// <see cref="KeyRotatedAt"/> is when its current key was issued (provision or the last rotation), so operators see how
 /// old a key is; machines stored before it was recorded read their <see cref="CreatedAt"/>.</summary>
 public sealed record Machine(
@@ -28,30 +28,3 @@ public sealed record ProvisionMachineRequest(string MachineId, string Name, stri
 
 /// <summary>The one time a machine's API key is seen: it is "{machineId}.{secret}", sent as "Authorization: Bearer {apiKey}".</summary>
 public sealed record MachineCredentials(Machine Machine, string ApiKey);
-
-public interface IMachineDirectory
-{
-    /// <summary>Null when the key is unknown, wrong, expired (past a rotation's grace period) or the machine is disabled.
-    /// Constant-time comparison of hashes.</summary>
-    Task<Machine?> AuthenticateAsync(string apiKey, CancellationToken cancellationToken);
-
-    Task<MachineCredentials> ProvisionAsync(ProvisionMachineRequest request, CancellationToken cancellationToken);
-
-    Task<Machine?> GetAsync(string machineId, CancellationToken cancellationToken);
-
-    /// <summary>A new key; the previous one keeps working for <c>Vending:SecretRotationGraceSeconds</c>
-    /// (so a machine can switch without downtime). 404 <c>machine_not_found</c> when unknown.</summary>
-    Task<MachineCredentials> RotateSecretAsync(string machineId, CancellationToken cancellationToken);
-
-    /// <summary>A disabled machine cannot authenticate (its sales stay as they are). 404 <c>machine_not_found</c> when unknown.</summary>
-    Task<Machine> SetEnabledAsync(string machineId, bool enabled, CancellationToken cancellationToken);
-
-    Task<IReadOnlyList<Machine>> ListAsync(CancellationToken cancellationToken);
-}
-
-/// <summary>Writes the machines of <c>Vending:SeedMachines</c> (local runs: a demo machine with a known key).
-/// Runs once per process, on first use of the directory, or when the runner calls it.</summary>
-public interface IMachineSeeder
-{
-    Task SeedAsync(CancellationToken cancellationToken);
-}

@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
 using Vending.Core.Commands;
+using Vending.Core.Sales;
 
 namespace VendingFunctions.Queues;
 

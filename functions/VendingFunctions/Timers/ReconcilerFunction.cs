@@ -2,6 +2,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 using Vending.Core.Events;
 using Vending.Core.Reconciliation;
+using Vending.Core.Sales;
 
 namespace VendingFunctions.Timers;
 

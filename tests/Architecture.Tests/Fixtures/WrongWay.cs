@@ -13,6 +13,17 @@ namespace Architecture.Tests.Fixtures.Cycle.Second
     public sealed class UsesFirst
     {
         public int Count(First.UsesSecond first) => first.Other is null ? 0 : 1;
+
+        public Third.UsesFirstToo? Next { get; set; }
+    }
+}
+
+namespace Architecture.Tests.Fixtures.Cycle.Third
+{
+    /// <summary>Closes a second, longer cycle through First: both must be reported.</summary>
+    public sealed class UsesFirstToo
+    {
+        public First.UsesSecond? Back { get; set; }
     }
 }
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Vending.Core.Storage;
 using Vending.Core;
 using VendingFunctions.Tests.EndToEnd;
 using VendingFunctions.Tests.Operator;
@@ -91,9 +92,9 @@ public sealed class OpenApiContractTests(ProductStack stack, ITestOutputHelper o
             ("/components/schemas/ProvisionMachineRequest/properties/name/maxLength", InputLimits.MachineNameMaxLength),
             ("/components/schemas/ProvisionMachineRequest/properties/location/maxLength", InputLimits.MachineLocationMaxLength),
             ("/components/schemas/ProvisionMachineRequest/properties/merchantId/maxLength", InputLimits.MerchantIdMaxLength),
-            ("/components/schemas/ProvisionMachineRequest/properties/machineId/pattern", Vending.Core.Machines.MachineDirectory.MachineIdPattern),
+            ("/components/schemas/ProvisionMachineRequest/properties/machineId/pattern", InputLimits.MachineIdPattern),
             ("/components/parameters/Reference/schema/pattern", InputLimits.ReferencePattern),
-            ("/components/parameters/MachineId/schema/pattern", Vending.Core.Machines.MachineDirectory.MachineIdPattern),
+            ("/components/parameters/MachineId/schema/pattern", InputLimits.MachineIdPattern),
             ("/paths/~1api~1payments~1{reference}/get/parameters/1/schema/maximum", Vending.Core.Http.RequestReaders.MaxWaitSeconds),
             ("/paths/~1api~1operator~1sales/get/parameters/3/schema/maximum", Vending.Core.Operator.OperatorSaleQueries.MaxPageSize),
         };

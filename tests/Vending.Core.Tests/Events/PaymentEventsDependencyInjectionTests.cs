@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Vending.Core.Events;
+using Vending.Core.Sales;
 
 namespace Vending.Core.Tests.Events;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Vending.Core.Machines;
+using Vending.Core.Storage;
 using Vending.Core.Tests.Service;
 using Vending.Core.Tests.Storage;
 using Vending.Vipps;

@@ -68,7 +68,7 @@ public sealed class ReconcilerCostTests : IAsyncLifetime
         }
 
         // The sales' first due time (the create's row): done by then, so this is their only visit.
-        _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
+        _core.Time.Advance(Vending.Core.Sales.DueSchedule.CreatedCheck);
         _log.Clear();
         var report = await _core.Reconciler.RunOnceAsync(default);
 
@@ -107,7 +107,7 @@ public sealed class ReconcilerCostTests : IAsyncLifetime
             Assert.True(await _core.Store.HasUnsentOutboxAsync(reference, default));
         }
 
-        _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
+        _core.Time.Advance(Vending.Core.Sales.DueSchedule.CreatedCheck);
         _log.Clear();
         await _core.Reconciler.RunOnceAsync(default);
         var requests = _log.Requests;
@@ -131,7 +131,7 @@ public sealed class ReconcilerCostTests : IAsyncLifetime
     {
         var machine = CoreHarness.Machine();
         var reference = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale.Reference;
-        _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
+        _core.Time.Advance(Vending.Core.Sales.DueSchedule.CreatedCheck);
         await _core.Reconciler.RunOnceAsync(default); // still CREATED at Vipps: moved on to its expiry (row E, written here)
         var expiryRow = Assert.Single(await RowsOfAsync(reference));
         AggregateAgrees(reference);
@@ -160,7 +160,7 @@ public sealed class ReconcilerCostTests : IAsyncLifetime
     {
         var machine = CoreHarness.Machine();
         var reference = (await _core.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale.Reference;
-        _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
+        _core.Time.Advance(Vending.Core.Sales.DueSchedule.CreatedCheck);
         await _core.Reconciler.RunOnceAsync(default); // moves the sale to its expiry (row E)
         var expiryRow = Assert.Single(await RowsOfAsync(reference));
         AggregateAgrees(reference);

@@ -17,7 +17,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
             new Aggregate(new Amount("NOK", state == "AUTHORIZED" ? 8000 : 0), new Amount("NOK", cancelled), new Amount("NOK", captured), new Amount("NOK", 0)), "psp");
 
     /// <summary>The reconciler also passes over other tests' sales in the shared Azurite: look at this sale's commands only.</summary>
-    private List<Vending.Core.Commands.SaleCommand> Mine(string reference) =>
+    private List<Vending.Core.Sales.SaleCommand> Mine(string reference) =>
         _core.Queue.Sent.Select(sent => sent.Command).Where(command => command.Reference == reference).ToList();
 
     private async Task<(string MachineId, string Reference)> CreatedSaleAsync()
@@ -35,7 +35,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
             .ReturnsAsync([CoreHarness.Event(reference, "AUTHORIZED")]);
 
         // The reconciler looks when the sale is due: a payment still CREATED is first checked CreatedCheck after create.
-        _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
+        _core.Time.Advance(Vending.Core.Sales.DueSchedule.CreatedCheck);
         var report = await _core.Reconciler.RunOnceAsync(default);
 
         Assert.Equal(SaleState.Authorized, (await _core.SaleAsync(reference)).State);
@@ -179,7 +179,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
 
         var open = (await harness.Due.ListAsync(100_000, null, default)).Count;
         Assert.Equal(sales, open);
-        harness.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
+        harness.Time.Advance(Vending.Core.Sales.DueSchedule.CreatedCheck);
         var passes = open / batchSize + 2;
         for (var pass = 0; pass < passes; pass++)
         {
@@ -202,7 +202,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
         await _core.RunCommandsAsync();
         Assert.Equal(SaleState.Captured, (await _core.SaleAsync(reference)).State);
 
-        _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
+        _core.Time.Advance(Vending.Core.Sales.DueSchedule.CreatedCheck);
         await _core.Reconciler.RunOnceAsync(default);
         Assert.Contains(await _core.Due.ListAsync(100_000, null, default), entry => entry.Reference == reference);
 
@@ -227,14 +227,14 @@ public class ReconcilerTests(AzuriteFixture azurite)
     public async Task A_finished_sale_leaves_the_due_index_only_when_its_events_are_sent()
     {
         // Publishing fails (the topic is down): the events stay pending in the outbox.
-        var outbox = new Mock<Vending.Domain.Events.IOutboxDispatcher>();
+        var outbox = new Mock<Vending.Core.Sales.IOutboxDispatcher>();
         outbox.Setup(o => o.PublishAsync(It.IsAny<IReadOnlyList<Vending.Domain.Events.OutboxEvent>>(), It.IsAny<CancellationToken>())).ReturnsAsync(0);
         outbox.Setup(o => o.PublishPendingAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync(((IReadOnlyList<long>)[], false));
         var core = new CoreHarness(azurite, outbox: outbox.Object);
         var reference = (await core.Service.CreateAsync(CoreHarness.Machine(), CoreHarness.Request(), default)).Sale.Reference;
         await core.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "ABORTED"), default);
 
-        core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
+        core.Time.Advance(Vending.Core.Sales.DueSchedule.CreatedCheck);
         await core.Reconciler.RunOnceAsync(default);
         Assert.Contains(await core.Due.ListAsync(100_000, null, default), entry => entry.Reference == reference);
         Assert.True(await core.Store.HasUnsentOutboxAsync(reference, default));
@@ -247,7 +247,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
         Assert.NotEmpty(pending);
         outbox.Setup(o => o.PublishPendingAsync(reference, It.IsAny<CancellationToken>())).ReturnsAsync(((IReadOnlyList<long>)pending, true));
 
-        core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.RevisitFloor);
+        core.Time.Advance(Vending.Core.Sales.DueSchedule.RevisitFloor);
         await core.Reconciler.RunOnceAsync(default);
         Assert.DoesNotContain(await core.Due.ListAsync(100_000, null, default), entry => entry.Reference == reference);
         Assert.False(await core.Store.HasUnsentOutboxAsync(reference, default));
@@ -262,7 +262,7 @@ public class ReconcilerTests(AzuriteFixture azurite)
         await _core.RunCommandsAsync();
         _core.Vipps.Setup(v => v.GetPaymentAsync("vippsno", reference, It.IsAny<CancellationToken>())).ReturnsAsync(Details(reference, "AUTHORIZED", captured: 0));
 
-        _core.Time.Advance(Vending.Core.Reconciliation.DueSchedule.CreatedCheck);
+        _core.Time.Advance(Vending.Core.Sales.DueSchedule.CreatedCheck);
         await _core.Reconciler.RunOnceAsync(default);
         await _core.Reconciler.RunOnceAsync(default);
 

@@ -104,7 +104,7 @@ public class SaleCommandProcessorTests(AzuriteFixture azurite)
         var (_, reference, capture) = await DeliveredSaleAsync();
         var key = IdempotencyKeys.For(reference, capture.OperationId);
         // The event's dedupe row exists already (seen once, without completing this operation).
-        await _core.Recorder.RecordAsync(reference, new DivergenceObserved("seen"), Vending.Core.Storage.SaleEntities.WebhookRowKey("CAPTURED", "psp-cap"), default);
+        await _core.Recorder.RecordAsync(reference, new DivergenceObserved("seen"), Vending.Core.Sales.SaleDedupeKeys.VippsEvent("CAPTURED", "psp-cap"), default);
         _core.Vipps.Setup(v => v.CaptureAsync(It.IsAny<string>(), reference, It.IsAny<Amount>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new VippsApiException(HttpStatusCode.BadRequest, 6200, "Cannot be captured"));
         _core.Vipps.Setup(v => v.GetPaymentEventsAsync("vippsno", reference, It.IsAny<CancellationToken>()))

@@ -1,3 +1,4 @@
+using Vending.Core.Sales;
 using Vending.Core.Storage;
 
 namespace Vending.Core.Tests.Storage;

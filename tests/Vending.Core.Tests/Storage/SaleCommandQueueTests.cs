@@ -1,6 +1,8 @@
 using System.Text;
 using Azure.Storage.Queues;
 using Vending.Core.Commands;
+using Vending.Core.Sales;
+using Vending.Core.Storage;
 
 namespace Vending.Core.Tests.Storage;
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Moq;
+using Vending.Core.Http;
 using Vending.Core.Machines;
 using Vending.Core.Operator;
 using Vending.Core.Operator.Access;

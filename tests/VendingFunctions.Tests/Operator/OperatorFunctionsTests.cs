@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Moq;
+using Vending.Core.Http;
 using Vending.Core;
 using Vending.Core.Machines;
 using Vending.Core.Operator;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Azure.Data.Tables;
 using Vending.Core.Reconciliation;
+using Vending.Core.Sales;
 using Vending.Core.Storage;
 using Vending.Stack.Clients;
 using Vending.Stack.Instances;

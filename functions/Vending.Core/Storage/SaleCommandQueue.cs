@@ -1,13 +1,8 @@
 using System.Collections.Concurrent;
 using Azure.Storage.Queues;
-using Vending.Core.Observability;
+using Vending.Core.Sales;
 
-namespace Vending.Core.Commands;
-
-public interface ISaleCommandQueue
-{
-    Task EnqueueAsync(SaleCommand command, TimeSpan delay, CancellationToken cancellationToken);
-}
+namespace Vending.Core.Storage;
 
 /// <summary>The <c>sale-commands</c> Storage queue. The client must use base64 message encoding (what the Functions
 /// queue trigger expects); the queues are created on first use, once per process.</summary>
@@ -18,7 +13,7 @@ public sealed class SaleCommandQueue(QueueServiceClient service) : ISaleCommandQ
     public async Task EnqueueAsync(SaleCommand command, TimeSpan delay, CancellationToken cancellationToken)
     {
         var queue = await QueueAsync(QueueNames.SaleCommands, cancellationToken);
-        await queue.SendMessageAsync(SaleTracing.Stamp(command).ToJson(), delay > TimeSpan.Zero ? delay : null, cancellationToken: cancellationToken);
+        await queue.SendMessageAsync(SaleCommandTracing.Stamp(command).ToJson(), delay > TimeSpan.Zero ? delay : null, cancellationToken: cancellationToken);
     }
 
     private async Task<QueueClient> QueueAsync(string name, CancellationToken cancellationToken)

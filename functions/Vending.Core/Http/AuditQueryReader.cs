@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
-using Vending.Core.Http;
+using Vending.Core.Operator.Access;
 
-namespace Vending.Core.Operator.Access;
+namespace Vending.Core.Http;
 
 /// <summary>What <c>GET /api/operator/audit</c> asks for: a time range, or one sale's or machine's history.</summary>
 public sealed record AuditRequest(AuditQuery? Range, string? SubjectKind, string? Subject);

@@ -3,11 +3,10 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Vending.Core.Sales;
-using Vending.Core.Storage;
+using Vending.Core.Machines;
 using Vending.Vipps;
 
-namespace Vending.Core.Machines;
+namespace Vending.Core.Storage;
 
 /// <summary>
 /// The <c>Machines</c> table (PartitionKey <c>machine</c>, RowKey = machine id): profile, merchant, enabled, and the
@@ -21,7 +20,6 @@ public sealed partial class MachineDirectory(
     TimeProvider time,
     ILogger<MachineDirectory> logger) : IMachineDirectory
 {
-    public const string MachineIdPattern = "^[a-z0-9-]{3,32}$";
     internal const string Partition = "machine";
     private static readonly HashSet<string> QrFormats = new(StringComparer.Ordinal) { "svg", "png", "url" };
 
@@ -231,6 +229,6 @@ public sealed partial class MachineDirectory(
         return await tables.GetAsync(TableNames.Machines, cancellationToken);
     }
 
-    [GeneratedRegex(MachineIdPattern)]
+    [GeneratedRegex(InputLimits.MachineIdPattern)]
     private static partial Regex MachineIdRegex();
 }

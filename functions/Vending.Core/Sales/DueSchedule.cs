@@ -1,6 +1,4 @@
-using Vending.Core.Sales;
-
-namespace Vending.Core.Reconciliation;
+namespace Vending.Core.Sales;
 
 /// <summary>
 /// When the reconciler must next look at a sale (the time of its row in the due index). Never later than any of the
@@ -65,6 +63,11 @@ public static class DueSchedule
         // Nothing above applies (a state no rule covers): look again after a stale period rather than never.
         return next == DateTimeOffset.MaxValue ? now + TimeSpan.FromSeconds(options.CommandStaleSeconds) : next;
     }
+
+    /// <summary>Whole milliseconds, UTC: the precision a due time is stored with, so a due time computed here equals
+    /// the one read back from storage (and the due index's row key made from either is the same key).</summary>
+    public static DateTimeOffset Normalize(DateTimeOffset at) =>
+        new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
 
     private static DateTimeOffset Earliest(DateTimeOffset a, DateTimeOffset b) => a <= b ? a : b;
 

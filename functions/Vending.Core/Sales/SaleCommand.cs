@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Vending.Core.Sales;
 
-namespace Vending.Core.Commands;
+namespace Vending.Core.Sales;
 
 /// <summary>
 /// One message of the <c>sale-commands</c> queue (JSON, base64 on the wire). It names the sale and the operation;

@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Vending.Core.Http;
+using Vending.Core.Operator.Access;
 
-namespace Vending.Core.Operator.Access;
+namespace Vending.Core.Http;
 
 /// <summary>What an operator change is about: filled in by the function when it only knows after the fact (provision).</summary>
 public sealed class OperatorCall(OperatorPrincipal principal, string subjectKind, string? subject)

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
-using Vending.Core.Http;
+using Vending.Core.Operator.Fleet;
 using Vending.Core.Sales;
 
-namespace Vending.Core.Operator.Fleet;
+namespace Vending.Core.Http;
 
 /// <summary>Strict readers of the fleet queries: unknown parameters, bad times, too long ranges are 400 with the field.</summary>
 public static partial class FleetQueryReader

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using Azure;
-using Vending.Core.Sales;
 
-namespace Vending.Core.Storage;
+namespace Vending.Core.Sales;
 
 /// <summary>A sale's state row as loaded or last written, with the ETag that guards the next write of it.
 /// <see cref="DueAt"/>: the time of its row in the due index (null: closed, no row).</summary>
@@ -145,7 +144,7 @@ public sealed class SaleRowCache
 
         lock (entry)
         {
-            return entry.LeftBehind.Select(row => new DueEntry(reference, row.Key, DueSaleIndex.RowKey(reference, row.Key), row.Value)).ToList();
+            return entry.LeftBehind.Select(row => new DueEntry(reference, row.Key, DueEntry.KeyFor(reference, row.Key), row.Value)).ToList();
         }
     }
 

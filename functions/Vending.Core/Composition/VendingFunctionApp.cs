@@ -7,7 +7,7 @@ using Vending.Core.Operator.Access;
 using Vending.Core.Webhooks;
 using Vending.Vipps;
 
-namespace Vending.Core;
+namespace Vending.Core.Composition;
 
 /// <summary>The one composition root: what the Function App (Program.cs), the local runner and the tests register.</summary>
 public static class VendingFunctionApp

@@ -1,9 +1,9 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Vending.Core.Storage;
+using Vending.Core.Machines;
 
-namespace Vending.Core.Machines;
+namespace Vending.Core.Storage;
 
 /// <summary>
 /// Upserts <c>Vending:SeedMachines</c> once per process, lazily (first use of the directory, or an explicit call),

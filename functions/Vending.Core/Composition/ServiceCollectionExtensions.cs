@@ -10,7 +10,7 @@ using Vending.Core.Reconciliation;
 using Vending.Core.Sales;
 using Vending.Core.Storage;
 
-namespace Vending.Core;
+namespace Vending.Core.Composition;
 
 /// <summary>The core's parts of <see cref="VendingFunctionApp.AddVendingFunctionApp"/>: options, storage, sales.</summary>
 internal static class ServiceCollectionExtensions

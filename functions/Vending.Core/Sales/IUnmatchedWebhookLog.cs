@@ -1,0 +1,6 @@
+namespace Vending.Core.Sales;
+
+public interface IUnmatchedWebhookLog
+{
+    Task RecordAsync(string merchantId, string reference, string eventName, string pspReference, long amount, DateTimeOffset eventTime, CancellationToken cancellationToken);
+}
