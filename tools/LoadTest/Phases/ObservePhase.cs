@@ -23,7 +23,9 @@ internal static class ObservePhase
             (report.ApprovalSameInstance, report.ApprovalCrossInstance) = SplitByInstance(run.Records, front);
         }
 
-        (report.ApprovalWebhookDelivered, report.ApprovalWebhookDropped) = SplitByWebhook(run.Records, run.Simulator.WebhookDeliveries.Snapshot());
+        var deliveries = run.Simulator.WebhookDeliveries.Snapshot();
+        (report.ApprovalWebhookDelivered, report.ApprovalWebhookDropped) = SplitByWebhook(run.Records, deliveries);
+        report.Diagnostics.Approval = ApprovalBreakdown.Of(run.Records, deliveries);
         report.CreatePayment = run.Metrics.CreatePayment.Summarize();
     }
 
