@@ -44,6 +44,25 @@ public sealed class LatencyDiagnosticsTests
     }
 
     [Fact]
+    public void An_approval_overlapping_an_instance_restart_is_disturbed_even_when_its_webhook_went_through_at_once()
+    {
+        SaleRecord[] records = [Record("r-restart", approvedMs: 0, answeredMs: 4000), Record("r-later", approvedMs: 5000, answeredMs: 5050)];
+        WebhookDeliveryView[] deliveries =
+        [
+            Delivery("r-restart", DeliveryStatus.Delivered, Attempt(10, 200, 3900)),
+            Delivery("r-later", DeliveryStatus.Delivered, Attempt(5010, 200, 20)),
+        ];
+
+        var legs = ApprovalBreakdown.Of(records, deliveries, [new TimeWindow(T0.AddMilliseconds(-2000), T0.AddMilliseconds(3000))]);
+
+        Assert.Equal((1, 50d), (legs.Undisturbed.Count, legs.Undisturbed.Max));
+        Assert.Equal((1, 4000d), (legs.Disturbed.Count, legs.Disturbed.Max));
+        Assert.Equal((1, 0, 0), (legs.DuringRestart, legs.Retried, legs.Held));
+        Assert.Equal((2, 3990d), (legs.Ours.Count, legs.Ours.Max));
+        Assert.Equal((1, 40d), (legs.OursOutsideRestarts.Count, legs.OursOutsideRestarts.Max));
+    }
+
+    [Fact]
     public void A_sale_known_only_through_a_delivered_duplicate_counts_as_disturbed()
     {
         SaleRecord[] records = [Record("r-dup", approvedMs: 0, answeredMs: 90)];
@@ -57,6 +76,39 @@ public sealed class LatencyDiagnosticsTests
 
         Assert.Equal((0, 1), (legs.Undisturbed.Count, legs.Disturbed.Count));
         Assert.Equal(40d, legs.Ours.Max);
+    }
+
+    [Fact]
+    public void A_create_is_split_at_the_moment_vipps_created_the_payment()
+    {
+        var inside = Record("r-create", 0, 0);
+        (inside.CreateStartedAt, inside.CreateAnsweredAt) = (T0, T0.AddMilliseconds(300));
+        var unknown = Record("r-unknown", 0, 0);
+        (unknown.CreateStartedAt, unknown.CreateAnsweredAt) = (T0, T0.AddMilliseconds(50));
+        var outside = Record("r-clock-skew", 0, 0);
+        (outside.CreateStartedAt, outside.CreateAnsweredAt) = (T0, T0.AddMilliseconds(50));
+        var created = new Dictionary<string, DateTimeOffset> { ["r-create"] = T0.AddMilliseconds(220), ["r-clock-skew"] = T0.AddMilliseconds(90) };
+
+        var (before, after) = LatencyDiagnostics.CreateLegs([inside, unknown, outside], reference => created.TryGetValue(reference, out var at) ? at : null);
+
+        Assert.Equal((1, 220d), (before.Count, before.Max));
+        Assert.Equal((1, 80d), (after.Count, after.Max));
+    }
+
+    [Fact]
+    public void A_dropped_webhook_is_timed_from_the_first_moment_the_product_may_poll()
+    {
+        var early = Record("r-early", approvedMs: 1000, answeredMs: 5600);
+        early.CreateStartedAt = T0;
+        var late = Record("r-late", approvedMs: 7000, answeredMs: 7900);
+        late.CreateStartedAt = T0;
+        var delivered = Record("r-delivered", approvedMs: 1000, answeredMs: 1100);
+        delivered.CreateStartedAt = T0;
+
+        var summary = LatencyDiagnostics.FromPollAllowed([early, late, delivered], new HashSet<string> { "r-early", "r-late" }, TimeSpan.FromSeconds(5));
+
+        Assert.Equal(2, summary.Count);
+        Assert.Equal((600d, 900d), (summary.P50, summary.Max));
     }
 
     [Fact]

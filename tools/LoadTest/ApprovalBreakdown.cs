@@ -13,9 +13,9 @@ namespace LoadTest;
 /// wake and the answer's way back. This is the part the product and the local host decide.</item>
 /// <item><b>webhook handling</b>: the acknowledged attempt's duration as the simulator saw it.</item>
 /// </list>
-/// Sales are also classed: <b>undisturbed</b> (the first attempt was acknowledged and sent within
-/// <see cref="UndisturbedHold"/> of approve, i.e. no delay fault, no retry, no wait behind another event) and
-/// <b>disturbed</b> (the rest).
+/// Sales are also classed: <b>undisturbed</b> (no instance was down between approve and answer, the first attempt was
+/// acknowledged and sent within <see cref="UndisturbedHold"/> of approve, i.e. no delay fault, no retry, no wait behind
+/// another event) and <b>disturbed</b> (the rest).
 /// </summary>
 public sealed record ApprovalBreakdown(
     LatencySummary Undisturbed,
@@ -24,18 +24,22 @@ public sealed record ApprovalBreakdown(
     LatencySummary Ours,
     LatencySummary WebhookHandling,
     int Retried,
-    int Held)
+    int Held,
+    int DuringRestart,
+    LatencySummary OursOutsideRestarts)
 {
     private const string AuthorizedEvent = "epayments.payment.authorized.v1";
 
     /// <summary>Below the fault profile's 1.5 s webhook delay, well above the simulator's own dispatch time.</summary>
     public static readonly TimeSpan UndisturbedHold = TimeSpan.FromMilliseconds(1000);
 
-    public static ApprovalBreakdown Of(IEnumerable<SaleRecord> records, IReadOnlyList<WebhookDeliveryView> deliveries)
+    public static ApprovalBreakdown Of(IEnumerable<SaleRecord> records, IReadOnlyList<WebhookDeliveryView> deliveries, IReadOnlyList<TimeWindow>? restarts = null)
     {
+        restarts ??= [];
         var authorized = deliveries.Where(d => d.EventType == AuthorizedEvent).ToLookup(d => d.Reference, StringComparer.Ordinal);
         var (undisturbed, disturbed, holds, ours, handling) = (new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder());
-        int retried = 0, held = 0;
+        var oursOutsideRestarts = new LatencyRecorder();
+        int retried = 0, held = 0, duringRestart = 0;
         foreach (var record in records)
         {
             if (record is not { Reference: { } reference, ApprovalToMachine: { } latency, ApprovedAt: { } approvedAt, ApprovalAnsweredAt: { } answeredAt })
@@ -56,7 +60,12 @@ public sealed record ApprovalBreakdown(
             ours.Add(answeredAt - acknowledged.At);
             handling.Add(TimeSpan.FromMilliseconds(acknowledged.DurationMilliseconds));
             var firstAttempt = delivery.Attempts.Count == 1 && !delivery.Duplicate;
-            if (!firstAttempt)
+            var restarting = restarts.Any(w => w.Overlaps(approvedAt, answeredAt));
+            if (restarting)
+            {
+                duringRestart++;
+            }
+            else if (!firstAttempt)
             {
                 retried++;
             }
@@ -65,18 +74,24 @@ public sealed record ApprovalBreakdown(
                 held++;
             }
 
-            (firstAttempt && hold < UndisturbedHold ? undisturbed : disturbed).Add(latency);
+            if (!restarting)
+            {
+                oursOutsideRestarts.Add(answeredAt - acknowledged.At);
+            }
+
+            (!restarting && firstAttempt && hold < UndisturbedHold ? undisturbed : disturbed).Add(latency);
         }
 
-        return new ApprovalBreakdown(undisturbed.Summarize(), disturbed.Summarize(), holds.Summarize(), ours.Summarize(), handling.Summarize(), retried, held);
+        return new ApprovalBreakdown(undisturbed.Summarize(), disturbed.Summarize(), holds.Summarize(), ours.Summarize(), handling.Summarize(), retried, held, duringRestart, oursOutsideRestarts.Summarize());
     }
 
     public IEnumerable<string> Lines()
     {
-        yield return $"   ... undisturbed (first attempt acknowledged, sent < {UndisturbedHold.TotalMilliseconds:F0} ms after approve): {Undisturbed}";
-        yield return $"   ... disturbed ({Retried} retried after a failed attempt, {Held} held >= {UndisturbedHold.TotalMilliseconds:F0} ms by a delay fault or an earlier event): {Disturbed}";
+        yield return $"   ... undisturbed (no instance down meanwhile, first attempt acknowledged, sent < {UndisturbedHold.TotalMilliseconds:F0} ms after approve): {Undisturbed}";
+        yield return $"   ... disturbed ({DuringRestart} overlapping an instance's restart, {Retried} more retried after a failed attempt, {Held} more held >= {UndisturbedHold.TotalMilliseconds:F0} ms by a delay fault or an earlier event): {Disturbed}";
         yield return $"   legs: approve -> acknowledged attempt sent (Vipps' side, faults included): {VippsHolds}";
         yield return $"         acknowledged attempt sent -> machine answered (ours): {Ours}";
+        yield return $"         ... the same, no instance down meanwhile: {OursOutsideRestarts}";
         yield return $"         webhook handling as the simulator timed it: {WebhookHandling}";
     }
 }

@@ -110,6 +110,8 @@ public sealed class VirtualMachine(
         if (answer.StatusCode == 201)
         {
             metrics.CreatePayment.Add(answer.Elapsed);
+            record.CreateAnsweredAt = DateTimeOffset.UtcNow;
+            record.CreateStartedAt = record.CreateAnsweredAt - answer.Elapsed;
         }
 
         if (!answer.Ok)

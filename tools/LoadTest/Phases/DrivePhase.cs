@@ -113,9 +113,12 @@ internal static class DrivePhase
         // One instance dies (with one instance: the app); the others, if any, carry on behind the front.
         var victim = run.Stack.Instances[0];
         run.Log($"Killing instance {victim.Id} (SIGKILL) after {metrics.Finished} of {totalSales} sales ...");
+        var killedAt = DateTimeOffset.UtcNow;
         await victim.StopAsync();
         await Task.Delay(run.Options.RestartDowntime, cancellationToken);
         await victim.StartAsync(cancellationToken);
+        // From the kill until the new incarnation answers its health check: approvals overlapping it are told apart.
+        report.Diagnostics.RestartWindows.Add(new TimeWindow(killedAt, DateTimeOffset.UtcNow));
         report.Runner.Restarts++;
         run.Log("Runner restarted.");
     }
