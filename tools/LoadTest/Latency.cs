@@ -13,6 +13,15 @@ public sealed class LatencyRecorder
         }
     }
 
+    /// <summary>Drops every sample so far: the next summary covers only what follows (a phase's window).</summary>
+    public void Clear()
+    {
+        lock (_samples)
+        {
+            _samples.Clear();
+        }
+    }
+
     public LatencySummary Summarize()
     {
         double[] sorted;

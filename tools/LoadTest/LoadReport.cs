@@ -37,6 +37,9 @@ public sealed class LoadReport
 
     public WebhookFigures Webhooks { get; set; } = new();
 
+    /// <summary>Where the latency goes: approval legs, CPU per process, Azurite per request, the host's ceiling.</summary>
+    public LatencyDiagnostics Diagnostics { get; set; } = new();
+
     public StorageFigures Storage { get; set; } = new();
 
     public RunnerFigures Runner { get; set; } = new();
@@ -94,6 +97,7 @@ public sealed class LoadReport
 
         Line($"   AUTHORIZED webhook delivered: {ApprovalWebhookDelivered}");
         Line($"   AUTHORIZED webhook dropped:   {ApprovalWebhookDropped}");
+        Diagnostics.WriteText(line => Line(line));
         if (ReconcilerScale is { } scale)
         {
             scale.WriteText(Line);

@@ -134,4 +134,17 @@ public sealed class SaleRecord
 
     /// <summary>The instance whose long poll answered Authorized (null with one instance).</summary>
     public string? ApprovalAnsweredBy { get; set; }
+
+    /// <summary>Wall-clock (UTC) moment the customer pressed approve, beside <see cref="ApprovalToMachine"/>: compared with
+    /// the simulator's webhook delivery log (same process, same clock) to split the latency into its legs.</summary>
+    public DateTimeOffset? ApprovedAt { get; set; }
+
+    /// <summary>Wall-clock (UTC) span of the create call that answered 201 (its retries included), to compare with the
+    /// moment the simulator created the payment.</summary>
+    public DateTimeOffset? CreateStartedAt { get; set; }
+
+    public DateTimeOffset? CreateAnsweredAt { get; set; }
+
+    /// <summary>Wall-clock (UTC) moment the machine's long poll answered with the authorization.</summary>
+    public DateTimeOffset? ApprovalAnsweredAt { get; set; }
 }

@@ -43,6 +43,12 @@ public sealed partial class StorageProxy : IAsyncDisposable
 
     public long Total => Interlocked.Read(ref _total);
 
+    /// <summary>Each table request's time through the proxy (Azurite's answer included), for Azurite's latency under load.</summary>
+    public LatencyRecorder TableLatency { get; } = new();
+
+    /// <summary>The same for queue requests (Azurite answers a queue get at once: no long poll to skew it).</summary>
+    public LatencyRecorder QueueLatency { get; } = new();
+
     /// <summary>The runner's connection string: tables and queues through the proxy, blobs straight to Azurite.</summary>
     public string ConnectionString(int blobPort) =>
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
@@ -92,7 +98,9 @@ public sealed partial class StorageProxy : IAsyncDisposable
             var (service, prefix) = targets[context.Connection.LocalPort];
             context.Items[KindItem] = await KindOfAsync(context.Request, service);
             Interlocked.Increment(ref proxy._total);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var error = await forwarder.SendAsync(context, prefix, forward, requestConfig, transformer);
+            (service == "table" ? proxy.TableLatency : proxy.QueueLatency).Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             if (error != ForwarderError.None && !context.Items.ContainsKey(CountedItem))
             {
                 // No answer from Azurite (YARP has already answered 502): the attempt still counts under its kind.

@@ -110,6 +110,8 @@ public sealed class VirtualMachine(
         if (answer.StatusCode == 201)
         {
             metrics.CreatePayment.Add(answer.Elapsed);
+            record.CreateAnsweredAt = DateTimeOffset.UtcNow;
+            record.CreateStartedAt = record.CreateAnsweredAt - answer.Elapsed;
         }
 
         if (!answer.Ok)
@@ -243,6 +245,8 @@ public sealed class VirtualMachine(
                     // With several instances: which one answered, to compare with where the AUTHORIZED webhook landed.
                     record.ApprovalToMachine = latency;
                     record.ApprovalAnsweredBy = answer.Instance;
+                    record.ApprovalAnsweredAt = DateTimeOffset.UtcNow;
+                    record.ApprovedAt = approval.StartedAtUtc;
                 }
 
                 return state;
@@ -292,8 +296,16 @@ public sealed class VirtualMachine(
     private sealed class ApprovalClock
     {
         private long _startedAt;
+        private long _startedAtUtcTicks;
 
-        public void Start() => Interlocked.Exchange(ref _startedAt, Stopwatch.GetTimestamp());
+        /// <summary>The same moment on the wall clock (for comparing with the simulator's delivery log).</summary>
+        public DateTimeOffset? StartedAtUtc => Interlocked.Read(ref _startedAtUtcTicks) is > 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+        public void Start()
+        {
+            Interlocked.Exchange(ref _startedAtUtcTicks, DateTimeOffset.UtcNow.UtcTicks);
+            Interlocked.Exchange(ref _startedAt, Stopwatch.GetTimestamp());
+        }
 
         public void Clear() => Interlocked.Exchange(ref _startedAt, 0);
 

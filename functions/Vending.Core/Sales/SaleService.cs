@@ -103,6 +103,8 @@ public sealed partial class SaleService(
         var sale = maxWait >= StorageRecheck && store.CachedOrNull(reference) is { } known && known.MachineId == machineId && known.State == knownState
             ? known
             : await OwnedFreshAsync(machineId, reference, cancellationToken);
+        var rereadAt = time.GetUtcNow() + StorageRecheck;
+        DateTimeOffset? wokeForPollAt = null;
         try
         {
             while (true)
@@ -119,7 +121,10 @@ public sealed partial class SaleService(
                     poll = PollBesideAsync(sale, stop.Token);
                 }
 
-                var pause = deadline - now < StorageRecheck ? deadline - now : StorageRecheck;
+                // A poll moment this wait already woke for is not woken for again (a clock that did not move on).
+                var pollDue = poll.IsCompleted && NextVippsPollAt(sale) is { } due && due != wokeForPollAt ? due : (DateTimeOffset?)null;
+                var (pause, forPoll) = WaitPause(now, deadline, rereadAt, pollDue);
+                wokeForPollAt = forPoll ? pollDue : wokeForPollAt;
                 var woke = await Task.WhenAny(changed, Task.Delay(pause, time, cancellationToken));
                 cancellationToken.ThrowIfCancellationRequested();
                 if (woke == changed)
@@ -130,11 +135,14 @@ public sealed partial class SaleService(
                         ? cached
                         : await OwnedFreshAsync(machineId, reference, cancellationToken);
                 }
-                else
+                else if (!forPoll)
                 {
                     changed = notifier.NextChangeAsync(reference);
                     sale = await OwnedFreshAsync(machineId, reference, cancellationToken);
+                    rereadAt = Later(time.GetUtcNow(), now) + StorageRecheck;
                 }
+
+                // Otherwise the Vipps poll fell due (or the deadline came): the loop starts it (or answers), no read.
             }
         }
         finally
@@ -351,6 +359,42 @@ public sealed partial class SaleService(
 
     private Task<Sale?> OwnedFreshAsync(string machineId, string reference, CancellationToken cancellationToken) =>
         OwnedAsync(machineId, reference, cancellationToken);
+
+    /// <summary>
+    /// How long the wait sleeps before it looks again: until the storage re-read, the deadline, or the moment the Vipps
+    /// poll beside it falls due, whichever comes first. Without the last one a lost webhook's poll started up to a
+    /// whole <see cref="StorageRecheck"/> after Vipps' guidance allowed it (issue 13: dropped-webhook latency).
+    /// <c>ForPoll</c>: the pause ends for the poll only, so the wake reads nothing from storage.
+    /// </summary>
+    internal static (TimeSpan Pause, bool ForPoll) WaitPause(DateTimeOffset now, DateTimeOffset deadline, DateTimeOffset rereadAt, DateTimeOffset? pollDueAt)
+    {
+        var wakeAt = deadline < rereadAt ? deadline : rereadAt;
+        // A poll due now or earlier is not a reason to spin: another wait on this sale holds it (ShouldPollVipps).
+        if (pollDueAt is { } due && due > now && due < wakeAt)
+        {
+            return (due - now + PollWakeMargin, true);
+        }
+
+        return (wakeAt > now ? wakeAt - now : TimeSpan.Zero, false);
+    }
+
+    /// <summary>A timer may fire a hair before the clock reads its moment: wake just after the poll falls due.</summary>
+    private static readonly TimeSpan PollWakeMargin = TimeSpan.FromMilliseconds(5);
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    /// <summary>When this sale's next Vipps poll is allowed (<see cref="PollAfter"/> after create, then every
+    /// <see cref="PollInterval"/>); null when the sale is not one to poll.</summary>
+    private DateTimeOffset? NextVippsPollAt(Sale sale)
+    {
+        if (sale.State != SaleState.Created || !sale.PaymentCreated)
+        {
+            return null;
+        }
+
+        var first = sale.CreatedAt + PollAfter;
+        return _lastPoll.TryGetValue(sale.Reference, out var last) && last + PollInterval > first ? last + PollInterval : first;
+    }
 
     private bool ShouldPollVipps(Sale sale, DateTimeOffset now)
     {

@@ -22,6 +22,49 @@ internal static class BurstPhase
         var machines = await ProvisionBurstMachinesAsync(run, cancellationToken);
         run.Report.Webhooks = await BurstAsync(run, machines, run.Report.Webhooks, cancellationToken);
         await run.WaitUntilSettledAsync(run.Options.ConvergeTimeout, cancellationToken);
+        await MeasureTrivialCeilingAsync(run, run.Options.BurstSales, cancellationToken);
+    }
+
+    /// <summary>
+    /// The same number of requests at once as the burst's webhooks, to a function that touches neither storage nor
+    /// Vipps (<c>GET /api/health</c>), each on its own connection as the simulator's deliveries are: what the local
+    /// host and worker can answer per second on this machine at all, so the burst's rate can be read against it.
+    /// Three rounds after a warm-up round; the best round counts (the machine is shared).
+    /// </summary>
+    private static async Task MeasureTrivialCeilingAsync(RunContext run, int count, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false, AllowAutoRedirect = false })
+        {
+            BaseAddress = run.Stack.AppUrl,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        var best = 0.0;
+        var bestLatency = LatencySummary.Of([]);
+        for (var round = 0; round < 4; round++)
+        {
+            var latency = new LatencyRecorder();
+            var ok = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
+            {
+                var one = System.Diagnostics.Stopwatch.StartNew();
+                using var response = await http.GetAsync(new Uri("api/health", UriKind.Relative), cancellationToken);
+                latency.Add(one.Elapsed);
+                if (response.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref ok);
+                }
+            }));
+            var perSecond = ok / Math.Max(0.001, clock.Elapsed.TotalSeconds);
+            if (round > 0 && perSecond > best)
+            {
+                (best, bestLatency) = (perSecond, latency.Summarize());
+            }
+        }
+
+        run.Report.Diagnostics.HealthBurstCount = count;
+        run.Report.Diagnostics.HealthBurstPerSecond = best;
+        run.Report.Diagnostics.HealthBurstRequest = bestLatency;
     }
 
     /// <summary>A machine has at most one open sale, so the burst has a machine per sale.</summary>
@@ -82,6 +125,7 @@ internal static class BurstPhase
 
         simulator.Options.PaymentExpirySeconds = expiry;
         var created = burst.Where(b => b.Record.CreateState == "Created" && b.Record.Reference is not null).ToList();
+        await using var cpu = CpuSampler.Start();
         var started = DateTimeOffset.UtcNow;
         foreach (var (_, record) in created)
         {
@@ -106,6 +150,7 @@ internal static class BurstPhase
         figures.BurstSeconds = seconds;
         figures.BurstHandledPerSecond = acknowledged.Count / seconds;
         figures.BurstAttemptDuration = LatencySummary.Of([.. acknowledged.Select(d => d.Attempts[^1].DurationMilliseconds).Order()]);
+        run.Report.Diagnostics.BurstCpu = await cpu.StopAsync();
 
         // The machines then sell what was approved: see the authorization, dispense, report.
         using (var gate = new SemaphoreSlim(16))

@@ -23,6 +23,9 @@ internal static class DrivePhase
         var driveStart = DateTimeOffset.UtcNow;
         var driveClock = Stopwatch.StartNew();
         var storageBeforeDrive = proxy?.Snapshot() ?? StorageCounts.Empty;
+        proxy?.TableLatency.Clear();
+        proxy?.QueueLatency.Clear();
+        await using var cpu = CpuSampler.Start();
         using var driveStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var totalSales = run.Options.Machines * run.Options.SalesPerMachine;
         var rotation = 0;
@@ -54,6 +57,9 @@ internal static class DrivePhase
         await run.WaitUntilSettledAsync(run.Options.ConvergeTimeout, cancellationToken);
         report.Run.ConvergeSeconds = convergeClock.Elapsed.TotalSeconds;
         var driveEnd = DateTimeOffset.UtcNow;
+        report.Diagnostics.DriveCpu = await cpu.StopAsync();
+        report.Diagnostics.DriveTableRequest = proxy?.TableLatency.Summarize();
+        report.Diagnostics.DriveQueueRequest = proxy?.QueueLatency.Summarize();
         if (proxy is not null)
         {
             var drive = proxy.Snapshot().Minus(storageBeforeDrive);
@@ -107,9 +113,12 @@ internal static class DrivePhase
         // One instance dies (with one instance: the app); the others, if any, carry on behind the front.
         var victim = run.Stack.Instances[0];
         run.Log($"Killing instance {victim.Id} (SIGKILL) after {metrics.Finished} of {totalSales} sales ...");
+        var killedAt = DateTimeOffset.UtcNow;
         await victim.StopAsync();
         await Task.Delay(run.Options.RestartDowntime, cancellationToken);
         await victim.StartAsync(cancellationToken);
+        // From the kill until the new incarnation answers its health check: approvals overlapping it are told apart.
+        report.Diagnostics.RestartWindows.Add(new TimeWindow(killedAt, DateTimeOffset.UtcNow));
         report.Runner.Restarts++;
         run.Log("Runner restarted.");
     }

@@ -23,7 +23,15 @@ internal static class ObservePhase
             (report.ApprovalSameInstance, report.ApprovalCrossInstance) = SplitByInstance(run.Records, front);
         }
 
-        (report.ApprovalWebhookDelivered, report.ApprovalWebhookDropped) = SplitByWebhook(run.Records, run.Simulator.WebhookDeliveries.Snapshot());
+        var deliveries = run.Simulator.WebhookDeliveries.Snapshot();
+        (report.ApprovalWebhookDelivered, report.ApprovalWebhookDropped) = SplitByWebhook(run.Records, deliveries);
+        report.Diagnostics.Approval = ApprovalBreakdown.Of(run.Records, deliveries, report.Diagnostics.RestartWindows);
+        var droppedAuthorized = deliveries.Where(d => d.EventType == AuthorizedEvent).GroupBy(d => d.Reference, StringComparer.Ordinal)
+            .Where(g => g.Any(d => d.Status == DeliveryStatus.Dropped) && g.All(d => d.Status != DeliveryStatus.Delivered))
+            .Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        report.Diagnostics.DroppedFromPollAllowed = LatencyDiagnostics.FromPollAllowed(run.Records, droppedAuthorized, Vending.Core.Sales.SaleService.PollAfter);
+        (report.Diagnostics.CreateUntilVippsCreated, report.Diagnostics.CreateAfterVippsCreated) =
+            LatencyDiagnostics.CreateLegs(run.Records.Where(r => r.Phase == "drive"), reference => run.Simulator.Ledger.Find(reference)?.CreatedAt);
         report.CreatePayment = run.Metrics.CreatePayment.Summarize();
     }
 

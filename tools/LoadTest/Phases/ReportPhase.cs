@@ -28,6 +28,13 @@ internal static class ReportPhase
             latency.Count == 0 ? null : latency.P99 <= 250));
         AddLatencyTarget(report, "approval -> machine p99, AUTHORIZED webhook delivered", 250, report.ApprovalWebhookDelivered);
         AddLatencyTarget(report, "approval -> machine p99, AUTHORIZED webhook dropped", 3000, report.ApprovalWebhookDropped);
+        if (report.Diagnostics.Approval is { } legs)
+        {
+            // The delivered figure includes what Vipps (the simulator's fault profile) does on purpose before the
+            // webhook leaves; these two judge the part the product decides (docs/performance.md, run M).
+            AddLatencyTarget(report, "approval -> machine p99, webhook undisturbed (first attempt, no delay fault)", 250, legs.Undisturbed);
+            AddLatencyTarget(report, "AUTHORIZED webhook sent -> machine answered p99 (ours; no instance down meanwhile)", 250, legs.OursOutsideRestarts);
+        }
         if (report.ApprovalCrossInstance is { } cross)
         {
             AddLatencyTarget(report, "approval -> machine p99, long poll on another instance", 250, cross);
@@ -56,6 +63,14 @@ internal static class ReportPhase
             report.Webhooks.BurstCount == 0 || baseline <= 0 ? "not measured"
                 : $"{report.Webhooks.BurstHandledPerSecond.ToString("F0", c)}/s vs {baseline.ToString("F0", c)}/s = {(report.Webhooks.BurstHandledPerSecond / baseline).ToString("F2", c)} x",
             report.Webhooks.BurstCount == 0 || baseline <= 0 ? null : report.Webhooks.BurstHandledPerSecond >= 0.5 * baseline));
+        if (report.Diagnostics.HealthBurstCount > 0 && baseline > 0)
+        {
+            // Not a goal of its own: how much of the 0.5 x is reachable here at all for a function that does nothing.
+            var ceiling = report.Diagnostics.HealthBurstPerSecond;
+            report.Targets.Add(new TargetResult("trivial function (GET /api/health) at burst concurrency vs raw inserts", "context",
+                $"{ceiling.ToString("F0", c)}/s = {(ceiling / baseline).ToString("F2", c)} x raw; the webhook burst is {(report.Webhooks.BurstHandledPerSecond / Math.Max(0.001, ceiling)).ToString("F2", c)} x of it",
+                null));
+        }
         // Judged on the worker: it runs our code in Azure too, while the host beside it is our stand-in for the
         // platform's (docs/performance.md).
         var memory = report.Runner.PeakWorkerMemoryBytes;
