@@ -29,7 +29,6 @@ public sealed class LayerTests
         "Vending.Core.Operator",   // OperatorSaleQueries: reads the sale index tables for operator listings
         "Vending.Core.Operator.Access", // TableOperatorAuditLog: the operator audit table
         "Vending.Core.Operator.Fleet",  // FleetQueries: the all-machines day index
-        "Vending.Core.Webhooks",   // TableWebhookRegistrationStore: the WebhookRegistrations table
     ];
 
     [Fact]

@@ -9,6 +9,7 @@ using Vending.Core.Qr;
 using Vending.Core.Reconciliation;
 using Vending.Core.Sales;
 using Vending.Core.Storage;
+using Vending.Core.Webhooks;
 
 namespace Vending.Core.Composition;
 
@@ -64,6 +65,9 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<ISaleStore, SaleStore>();
         services.AddSingleton<IDueSaleIndex, DueSaleIndex>();
         services.AddSingleton<IUnmatchedWebhookLog, UnmatchedWebhookLog>();
+
+        // The features' own ports, implemented over their tables here (docs/core.md, "Layers").
+        services.AddSingleton<IWebhookRegistrationRows, TableWebhookRegistrationStore>();
         return services;
     }
 
