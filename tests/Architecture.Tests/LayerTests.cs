@@ -26,9 +26,6 @@ public sealed class LayerTests
     [
         "Vending.Core.Composition", // ServiceCollectionExtensions.AddStorage: creates the TableServiceClient (infrastructure wiring)
         "Vending.Core.Events",     // OutboxRows / OutboxDispatcher: outbox rows in the sale's partition (the write-path rebuild moves them)
-        "Vending.Core.Operator",   // OperatorSaleQueries: reads the sale index tables for operator listings
-        "Vending.Core.Operator.Access", // TableOperatorAuditLog: the operator audit table
-        "Vending.Core.Operator.Fleet",  // FleetQueries: the all-machines day index
     ];
 
     [Fact]

@@ -5,6 +5,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Vending.Core.Commands;
 using Vending.Core.Machines;
+using Vending.Core.Operator;
+using Vending.Core.Operator.Access;
+using Vending.Core.Operator.Fleet;
 using Vending.Core.Qr;
 using Vending.Core.Reconciliation;
 using Vending.Core.Sales;
@@ -68,6 +71,9 @@ internal static class ServiceCollectionExtensions
 
         // The features' own ports, implemented over their tables here (docs/core.md, "Layers").
         services.AddSingleton<IWebhookRegistrationRows, TableWebhookRegistrationStore>();
+        services.AddSingleton<IOperatorAuditLog, TableOperatorAuditLog>();
+        services.AddSingleton<ISalesByDayIndex, SalesByDayIndex>();
+        services.AddSingleton<IMachineSaleIndex, MachineSaleIndex>();
         return services;
     }
 
