@@ -62,9 +62,10 @@ public sealed class CoreLayerTests
         ["infrastructure uses no use case built on Sales, adapter or the composition root"] = new(
             [Storage, Events], [Commands, Reconciliation, Http, Composition], "Infrastructure"),
 
-        // The operator features and webhook registration own their ports; Storage implements them, so never the reverse.
-        ["the operator features and webhook registration use no storage"] = new(
-            [Webhooks, Operator], [Storage], "Features"),
+        // The operator features, webhook registration and the outbox's dispatcher own their ports (IOperatorAuditLog,
+        // IWebhookRegistrationRows, IPendingOutbox...); Storage implements them, so never the reverse.
+        ["the operator features, webhook registration and Events use no storage"] = new(
+            [Webhooks, Operator, Events], [Storage], "Features"),
 
         // Metrics, spans and QR images describe the domain; everything may use them, so they may use nothing above.
         ["Observability and Qr use no other namespace of the core but the options"] = new(

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Vending.Core.Commands;
+using Vending.Core.Events;
 using Vending.Core.Machines;
 using Vending.Core.Operator;
 using Vending.Core.Operator.Access;
@@ -74,6 +75,7 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<IOperatorAuditLog, TableOperatorAuditLog>();
         services.AddSingleton<ISalesByDayIndex, SalesByDayIndex>();
         services.AddSingleton<IMachineSaleIndex, MachineSaleIndex>();
+        services.AddSingleton<IPendingOutbox, PendingOutboxTable>();
         return services;
     }
 
