@@ -7,7 +7,8 @@ namespace Architecture.Tests;
 /// <summary>
 /// The arrows between Vending.Core's namespaces (docs/core.md, "Layers"): the application (Sales with the ports it owns,
 /// Machines' ports, and the use cases on top of Sales: Commands, Reconciliation) uses no infrastructure; infrastructure
-/// (Storage, Events) implements the application's ports and uses no adapter; Observability and Qr know only the domain
+/// (Storage, Events) implements the ports of the application and of the operator features and uses no adapter; the
+/// operator features and webhook registration use no storage; Observability and Qr know only the domain
 /// and the options; only Http (and the composition root) uses Http; nothing in the core uses the composition root; the
 /// options (the root namespace) use no feature. No namespace cycles (LayerTests). Each rule also runs over a deliberate
 /// violation (Fixtures/LayerViolations.cs) to show it can fail.
@@ -56,9 +57,15 @@ public sealed class CoreLayerTests
         ["the sale's use cases and Machines use neither Commands nor Reconciliation"] = new(
             [Sales, Machines], [Commands, Reconciliation], "Sales"),
 
-        // Storage and Events implement the application's ports; they know the sale and the machine, not who calls them.
-        ["infrastructure uses no use case built on Sales, operator feature, adapter or the composition root"] = new(
-            [Storage, Events], [Commands, Reconciliation, Webhooks, Operator, Http, Composition], "Infrastructure"),
+        // Storage and Events implement the ports of the application and of the operator features (IOperatorAuditLog,
+        // IWebhookRegistrationRows...); they know the records those pass, not who calls them.
+        ["infrastructure uses no use case built on Sales, adapter or the composition root"] = new(
+            [Storage, Events], [Commands, Reconciliation, Http, Composition], "Infrastructure"),
+
+        // The operator features, webhook registration and the outbox's dispatcher own their ports (IOperatorAuditLog,
+        // IWebhookRegistrationRows, IPendingOutbox...); Storage implements them, so never the reverse.
+        ["the operator features, webhook registration and Events use no storage"] = new(
+            [Webhooks, Operator, Events], [Storage], "Features"),
 
         // Metrics, spans and QR images describe the domain; everything may use them, so they may use nothing above.
         ["Observability and Qr use no other namespace of the core but the options"] = new(
@@ -115,7 +122,7 @@ public sealed class CoreLayerTests
     {
         // A new namespace is put into a layer (a rule's scope), not left where no rule looks at what it uses.
         var placed = Rules.Values.Where(rule => !rule.AllBut).SelectMany(rule => rule.Scope)
-            .Concat([Http, Composition, Operator, Webhooks]) // Operator and Webhooks: features; only the Http and composition rules bind them
+            .Concat([Http, Composition])
             .ToList();
         Assert.DoesNotContain(Features, ns => !placed.Any(layer => Under(ns, layer)));
         Assert.Contains("Vending.Core.Operator.Access", Features);

@@ -4,11 +4,16 @@ using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Vending.Core.Commands;
+using Vending.Core.Events;
 using Vending.Core.Machines;
+using Vending.Core.Operator;
+using Vending.Core.Operator.Access;
+using Vending.Core.Operator.Fleet;
 using Vending.Core.Qr;
 using Vending.Core.Reconciliation;
 using Vending.Core.Sales;
 using Vending.Core.Storage;
+using Vending.Core.Webhooks;
 
 namespace Vending.Core.Composition;
 
@@ -64,6 +69,13 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton<ISaleStore, SaleStore>();
         services.AddSingleton<IDueSaleIndex, DueSaleIndex>();
         services.AddSingleton<IUnmatchedWebhookLog, UnmatchedWebhookLog>();
+
+        // The features' own ports, implemented over their tables here (docs/core.md, "Layers").
+        services.AddSingleton<IWebhookRegistrationRows, TableWebhookRegistrationStore>();
+        services.AddSingleton<IOperatorAuditLog, TableOperatorAuditLog>();
+        services.AddSingleton<ISalesByDayIndex, SalesByDayIndex>();
+        services.AddSingleton<IMachineSaleIndex, MachineSaleIndex>();
+        services.AddSingleton<IPendingOutbox, PendingOutboxTable>();
         return services;
     }
 

@@ -1,5 +1,4 @@
 using Azure;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vending.Core.Sales;
@@ -14,8 +13,7 @@ namespace Vending.Core.Events;
 /// </summary>
 public sealed class OutboxDispatcher : IOutboxDispatcher
 {
-    private readonly TableClient _sales;
-    private readonly TableClient _openSales;
+    private readonly IPendingOutbox _outbox;
     private readonly IPaymentEventPublisher _publisher;
     private readonly TimeProvider _time;
     private readonly ILogger<OutboxDispatcher> _logger;
@@ -30,14 +28,13 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
     private readonly Lock _cursorLock = new();
 
     public OutboxDispatcher(
-        TableServiceClient tables,
+        IPendingOutbox outbox,
         IPaymentEventPublisher publisher,
         IOptions<PaymentEventsOptions> options,
         TimeProvider time,
         ILogger<OutboxDispatcher> logger)
     {
-        _sales = tables.GetTableClient(OutboxRows.SalesTable);
-        _openSales = tables.GetTableClient(OutboxRows.OpenSalesTable);
+        _outbox = outbox;
         _publisher = publisher;
         _time = time;
         _logger = logger;
@@ -69,19 +66,13 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
     public async Task<(IReadOnlyList<long> Published, bool Complete)> PublishPendingAsync(string reference, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(reference);
-        if (!OutboxRows.TryPartition(reference, out var partition))
+        if (!SaleReferences.TryMachineOf(reference, out var partition))
         {
             return ([], true);
         }
 
-        var filter = PendingFilter(partition, reference);
-        var pending = new List<OutboxEvent>();
-        await foreach (var row in _sales.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
-        {
-            pending.Add(OutboxRows.ToEvent(row));
-        }
-
-        var ordered = pending.OrderBy(e => e.Sequence).ToList();
+        var pending = await _outbox.PendingAsync(partition, reference, cancellationToken);
+        var ordered = pending.Select(row => row.Event).OrderBy(e => e.Sequence).ToList();
         var published = await PublishAsync(ordered, cancellationToken);
         return (ordered.Take(published).Select(e => e.Sequence).ToList(), published == ordered.Count);
     }
@@ -90,34 +81,25 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
     public async Task<int> DispatchAsync(string reference, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(reference);
-        if (!OutboxRows.TryPartition(reference, out var partition))
+        if (!SaleReferences.TryMachineOf(reference, out var partition))
         {
             // Not one of our references: no sale, no rows.
             return 0;
         }
 
-        var filter = PendingFilter(partition, reference);
-
-        var pending = new List<TableEntity>();
-        await foreach (var row in _sales.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
-        {
-            pending.Add(row);
-        }
-
+        var pending = await _outbox.PendingAsync(partition, reference, cancellationToken);
         if (pending.Count == 0)
         {
             return 0;
         }
 
         // The service reads Sequence from the row, not from the RowKey's text, so order by the number itself.
-        var ordered = pending
-            .Select(row => (Row: row, Event: OutboxRows.ToEvent(row)))
-            .OrderBy(item => item.Event.Sequence)
-            .ToList();
+        var ordered = pending.OrderBy(row => row.Event.Sequence).ToList();
 
         var published = 0;
-        foreach (var (row, outboxEvent) in ordered)
+        foreach (var row in ordered)
         {
+            var outboxEvent = row.Event;
             try
             {
                 await _publisher.PublishAsync(outboxEvent, cancellationToken);
@@ -159,18 +141,15 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         // Only rows the reconciler has left overdue: it publishes what each sale it visits still holds, so a row due
         // just now is its work, not the sweep's (sweeping it would re-publish events whose "sent" mark rides on the
         // sale's next write).
-        var upper = ((_time.GetUtcNow() - SweepLag).UtcTicks + 1).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {OutboxRows.OpenSalesPartition} and RowKey gt {cursor} and RowKey lt {upper}");
         var references = new HashSet<string>(StringComparer.Ordinal);
         var lastRowKey = "";
         var rows = 0;
         try
         {
-            await foreach (var row in _openSales.QueryAsync<TableEntity>(
-                filter, maxPerPage: _sweepBatchSize, select: ["RowKey", "Reference"], cancellationToken: cancellationToken))
+            await foreach (var due in _outbox.OverdueAsync(cursor, _time.GetUtcNow() - SweepLag, _sweepBatchSize, cancellationToken))
             {
-                references.Add(row.GetString("Reference") ?? row.RowKey[(row.RowKey.IndexOf('-') + 1)..]);
-                lastRowKey = row.RowKey;
+                references.Add(due.Reference);
+                lastRowKey = due.Position;
                 if (++rows == _sweepBatchSize)
                 {
                     break;
@@ -179,7 +158,7 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         }
         catch (RequestFailedException exception) when (exception.Status == 404)
         {
-            _logger.LogWarning("Table {Table} does not exist; nothing to sweep", OutboxRows.OpenSalesTable);
+            _logger.LogWarning("The due index's table does not exist; nothing to sweep");
             return 0;
         }
 
@@ -212,29 +191,18 @@ public sealed class OutboxDispatcher : IOutboxDispatcher
         return published;
     }
 
-    /// <summary>The sale's unsent outbox rows: its outbox range in its machine's partition.</summary>
-    private static string PendingFilter(string partition, string reference) => TableClient.CreateQueryFilter(
-        $"PartitionKey eq {partition} and RowKey ge {OutboxRows.RangeStart(reference)} and RowKey lt {OutboxRows.RangeEnd(reference)} and Sent eq {false}");
-
-    private async Task<bool> MarkSentAsync(TableEntity row, OutboxEvent outboxEvent, CancellationToken cancellationToken)
+    private async Task<bool> MarkSentAsync(PendingOutboxEvent row, OutboxEvent outboxEvent, CancellationToken cancellationToken)
     {
-        var update = new TableEntity(row.PartitionKey, row.RowKey)
-        {
-            [OutboxRows.SentProperty] = true,
-            [OutboxRows.SentAtProperty] = _time.GetUtcNow(),
-        };
         try
         {
-            // The ETag argument, not the entity's own ETag property, is what guards the update.
-            await _sales.UpdateEntityAsync(update, row.ETag, TableUpdateMode.Merge, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException exception) when (exception.Status is 412 or 404)
-        {
-            // Another dispatcher marked (or the service removed) the row since we read it: it is delivered all the same.
-            _logger.LogDebug(
-                "Payment event {EventId} of sale {Reference} was already marked by another dispatcher",
-                outboxEvent.EventId, outboxEvent.Reference);
+            if (!await _outbox.MarkSentAsync(row, _time.GetUtcNow(), cancellationToken))
+            {
+                // Another dispatcher marked (or the service removed) the row since we read it: it is delivered all the same.
+                _logger.LogDebug(
+                    "Payment event {EventId} of sale {Reference} was already marked by another dispatcher",
+                    outboxEvent.EventId, outboxEvent.Reference);
+            }
+
             return true;
         }
         catch (RequestFailedException exception)

@@ -19,7 +19,7 @@ internal static class PaymentEventsServiceCollectionExtensions
     /// Registers <see cref="IOutboxDispatcher"/> and the <see cref="IPaymentEventPublisher"/> for this configuration:
     /// Service Bus (managed identity) when <c>ServiceBus:fullyQualifiedNamespace</c> is set, else the local JSON-lines
     /// file. A part of <see cref="Composition.VendingFunctionApp.AddVendingFunctionApp"/> (the storage part registers the
-    /// <see cref="Azure.Data.Tables.TableServiceClient"/> it reads). Makes no network call:
+    /// <see cref="IPendingOutbox"/> it reads). Makes no network call:
     /// the Service Bus connection opens on the first send.
     /// </summary>
     internal static IServiceCollection AddPaymentEvents(this IServiceCollection services, IConfiguration configuration)

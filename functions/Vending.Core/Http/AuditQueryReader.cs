@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Vending.Core.Operator.Access;
+using Vending.Core.Storage;
 
 namespace Vending.Core.Http;
 
@@ -37,16 +38,16 @@ public static partial class AuditQueryReader
             throw ApiErrors.Validation("from", "from must be before to.");
         }
 
-        if (to - from > TableOperatorAuditLog.MaxRange)
+        if (to - from > AuditQueryLimits.MaxRange)
         {
-            throw ApiErrors.Validation("from", $"A range may span at most {TableOperatorAuditLog.MaxRange.TotalDays} days.");
+            throw ApiErrors.Validation("from", $"A range may span at most {AuditQueryLimits.MaxRange.TotalDays} days.");
         }
 
         var pageSize = 50;
         if (RequestReaders.Single(query, "pageSize") is { } size
-            && (!int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize < 1 || pageSize > TableOperatorAuditLog.MaxPageSize))
+            && (!int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize < 1 || pageSize > AuditQueryLimits.MaxPageSize))
         {
-            throw ApiErrors.Validation("pageSize", $"pageSize must be a whole number from 1 to {TableOperatorAuditLog.MaxPageSize}.");
+            throw ApiErrors.Validation("pageSize", $"pageSize must be a whole number from 1 to {AuditQueryLimits.MaxPageSize}.");
         }
 
         var token = RequestReaders.Single(query, "continuationToken");

@@ -43,7 +43,7 @@ public static partial class FleetQueryReader
         }
 
         var token = RequestReaders.Single(query, "continuationToken");
-        if (token is not null && !FleetQueries.IsValidToken(token))
+        if (token is not null && !Storage.SalesByDayIndex.IsValidToken(token))
         {
             throw ApiErrors.Validation("continuationToken", "continuationToken is not one this API returned.");
         }

@@ -62,7 +62,7 @@ public static partial class RequestReaders
         }
 
         var token = Single(query, "continuationToken");
-        if (token is not null && !OperatorSaleQueries.IsValidToken(token))
+        if (token is not null && !Storage.MachineSaleIndex.IsValidToken(token))
         {
             throw ApiErrors.Validation("continuationToken", "continuationToken is not one this API returned.");
         }

@@ -1,9 +1,6 @@
-using System.Text.RegularExpressions;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Vending.Core.Machines;
 using Vending.Core.Sales;
-using Vending.Core.Storage;
 
 namespace Vending.Core.Operator;
 
@@ -34,8 +31,24 @@ public interface IOperatorSaleQueries
     Task<ReconciliationReport> ReconcileAsync(int lookbackPerMachine, CancellationToken cancellationToken);
 }
 
-public sealed partial class OperatorSaleQueries(
-    VendingTables tables,
+/// <summary>A page of one machine's listing: the sales' references, newest first, and the token to go on (null on the last page).</summary>
+public sealed record MachineSaleReferences(IReadOnlyList<string> References, string? ContinuationToken);
+
+/// <summary>Each machine's listing of its sales, newest first (listing rows in the machine's partition of <c>Sales</c>,
+/// in storage).</summary>
+public interface IMachineSaleIndex
+{
+    /// <summary>At most <paramref name="pageSize"/> references of sales created in [<paramref name="from"/>,
+    /// <paramref name="to"/>) (either end open when null), after <paramref name="continuationToken"/> when it is one this
+    /// listing made, else from the newest.</summary>
+    Task<MachineSaleReferences> PageAsync(string machineId, DateTimeOffset? from, DateTimeOffset? to, int pageSize, string? continuationToken, CancellationToken cancellationToken);
+
+    /// <summary>The references of the machine's latest <paramref name="max"/> sales, newest first.</summary>
+    Task<IReadOnlyList<string>> LatestAsync(string machineId, int max, CancellationToken cancellationToken);
+}
+
+public sealed class OperatorSaleQueries(
+    IMachineSaleIndex listing,
     ISaleStore store,
     IDueSaleIndex due,
     IMachineDirectory machines,
@@ -46,36 +59,14 @@ public sealed partial class OperatorSaleQueries(
 
     /// <summary>At most this many pages of <c>Vending:ReconcileBatchSize</c> open sales per report.</summary>
     public const int MaxOpenSalePages = 20;
-    private const string ListingPrefix = SaleEntities.ListingPrefix;
 
     public async Task<SalePage> ListAsync(SalesQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        // Listing RowKeys are t-{MaxTicks - createdTicks:D19}-{reference}: ascending RowKey = newest first.
-        var lower = query.To is { } to ? ListingKey(to) : ListingPrefix;
-        var upper = query.From is { } from ? ListingKey(from.AddTicks(-1)) : TableKeys.RangeEnd(ListingPrefix);
-        var after = query.ContinuationToken is null ? null : DecodeToken(query.ContinuationToken);
-        var filter = after is null
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {query.MachineId} and RowKey ge {lower} and RowKey lt {upper}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {query.MachineId} and RowKey gt {after} and RowKey ge {lower} and RowKey lt {upper}");
-
-        var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
-        var rows = new List<(string RowKey, string Reference)>();
-        var more = false;
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: query.PageSize + 1, select: ["RowKey", "Reference"], cancellationToken: cancellationToken))
-        {
-            if (rows.Count == query.PageSize)
-            {
-                more = true;
-                break;
-            }
-
-            rows.Add((row.RowKey, row.GetString("Reference") ?? ""));
-        }
-
-        var sales = await Task.WhenAll(rows.Select(row => store.GetAsync(row.Reference, cancellationToken)));
+        var page = await listing.PageAsync(query.MachineId, query.From, query.To, query.PageSize, query.ContinuationToken, cancellationToken);
+        var sales = await Task.WhenAll(page.References.Select(reference => store.GetAsync(reference, cancellationToken)));
         var views = sales.OfType<Sale>().Select(sale => SaleViews.ToView(sale)).ToList();
-        return new SalePage(views, more ? EncodeToken(rows[^1].RowKey) : null);
+        return new SalePage(views, page.ContinuationToken);
     }
 
     public async Task<ReconciliationReport> ReconcileAsync(int lookbackPerMachine, CancellationToken cancellationToken)
@@ -112,20 +103,9 @@ public sealed partial class OperatorSaleQueries(
         }
 
         var examined = 0;
-        var table = await tables.GetAsync(TableNames.Sales, cancellationToken);
         foreach (var machine in await machines.ListAsync(cancellationToken))
         {
-            var filter = TableClient.CreateQueryFilter(
-                $"PartitionKey eq {machine.MachineId} and RowKey ge {ListingPrefix} and RowKey lt {TableKeys.RangeEnd(ListingPrefix)}");
-            var references = new List<string>();
-            await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: lookbackPerMachine, select: ["Reference"], cancellationToken: cancellationToken))
-            {
-                references.Add(row.GetString("Reference") ?? "");
-                if (references.Count >= lookbackPerMachine)
-                {
-                    break;
-                }
-            }
+            var references = await listing.LatestAsync(machine.MachineId, lookbackPerMachine, cancellationToken);
 
             examined += references.Count;
             foreach (var sale in (await Task.WhenAll(references.Where(r => !items.ContainsKey(r)).Select(r => store.GetAsync(r, cancellationToken)))).OfType<Sale>())
@@ -186,17 +166,4 @@ public sealed partial class OperatorSaleQueries(
 
     private static long Reserved(Sale sale) =>
         sale.AuthorizedAt is null ? 0 : Math.Max(0, sale.AuthorizedAmount - sale.CapturedAmount - sale.CancelledAmount);
-
-    private static string ListingKey(DateTimeOffset time) => $"{ListingPrefix}{DateTimeOffset.MaxValue.UtcTicks - time.UtcTicks:D19}";
-
-    /// <summary>The token is the last RowKey of the page, base64url; anything else is refused, never queried.</summary>
-    public static bool IsValidToken(string token) => DecodeToken(token) is not null;
-
-    private static string EncodeToken(string rowKey) => PageToken.Encode(rowKey);
-
-    private static string? DecodeToken(string token) =>
-        PageToken.Decode(token) is { } rowKey && ListingRowKey().IsMatch(rowKey) ? rowKey : null;
-
-    [GeneratedRegex("^t-[0-9]{19}-[a-zA-Z0-9-]{8,64}$")]
-    private static partial Regex ListingRowKey();
 }

@@ -11,12 +11,11 @@ internal static class WebhookRegistrationServiceCollectionExtensions
 
     /// <summary>
     /// Webhook registration and its secrets: the store (Key Vault when <c>Vending:KeyVaultUri</c> is set, else the
-    /// table), the secrets webhooks are verified against (configured first, then stored), the registrar and its
-    /// watchdog. A part of <see cref="Composition.VendingFunctionApp.AddVendingFunctionApp"/>.
+    /// table's <see cref="IWebhookRegistrationRows"/>, which the storage part registers), the secrets webhooks are
+    /// verified against (configured first, then stored), the registrar and its watchdog. A part of <see cref="Composition.VendingFunctionApp.AddVendingFunctionApp"/>.
     /// </summary>
     internal static IServiceCollection AddWebhookRegistration(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<TableWebhookRegistrationStore>();
         var keyVaultUri = configuration[KeyVaultUriSetting];
         if (!string.IsNullOrWhiteSpace(keyVaultUri))
         {
@@ -24,13 +23,13 @@ internal static class WebhookRegistrationServiceCollectionExtensions
                 ? parsed
                 : throw new InvalidOperationException("Vending:KeyVaultUri must be the vault's https URI, e.g. https://kv-abc.vault.azure.net/.");
             services.AddSingleton<IWebhookRegistrationStore>(provider => new KeyVaultWebhookRegistrationStore(
-                provider.GetRequiredService<TableWebhookRegistrationStore>(),
+                provider.GetRequiredService<IWebhookRegistrationRows>(),
                 new SecretClient(vaultUri, provider.GetRequiredService<AzureComponentFactory>().CreateTokenCredential(
                     configuration.GetSection(Composition.VendingFunctionApp.StorageSetting)))));
         }
         else
         {
-            services.AddSingleton<IWebhookRegistrationStore>(provider => provider.GetRequiredService<TableWebhookRegistrationStore>());
+            services.AddSingleton<IWebhookRegistrationStore>(provider => provider.GetRequiredService<IWebhookRegistrationRows>());
         }
 
         // One instance under both types: the registrar takes the concrete provider (optionally, for its unit tests) to drop

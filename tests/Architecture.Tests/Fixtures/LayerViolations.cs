@@ -50,6 +50,20 @@ namespace Architecture.Tests.Fixtures.Layers.Infrastructure
     }
 }
 
+namespace Architecture.Tests.Fixtures.Layers.Features
+{
+    /// <summary>An operator feature that reaches past its port for the table behind it.</summary>
+    public sealed class BreaksTheRule(Vending.Core.Storage.TableWebhookRegistrationStore rows)
+    {
+        public Vending.Core.Storage.TableWebhookRegistrationStore Rows { get; } = rows;
+    }
+
+    public sealed class KeepsTheRule(Vending.Core.Webhooks.IWebhookRegistrationRows rows)
+    {
+        public Vending.Core.Webhooks.IWebhookRegistrationRows Rows { get; } = rows;
+    }
+}
+
 namespace Architecture.Tests.Fixtures.Layers.Observability
 {
     /// <summary>Tracing that knows the command queue's message.</summary>

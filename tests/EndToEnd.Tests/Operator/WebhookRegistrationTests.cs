@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Azure.Data.Tables;
+using Vending.Core.Storage;
 using Vending.Core.Webhooks;
 using Vending.Vipps.Webhooks;
 using VendingFunctions.Tests.EndToEnd;

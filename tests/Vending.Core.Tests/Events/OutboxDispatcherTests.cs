@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
 using Vending.Core.Events;
+using Vending.Core.Storage;
 
 namespace Vending.Core.Tests.Events;
 
@@ -130,7 +131,7 @@ public class OutboxDispatcherTests(EventsAzuriteFixture azurite) : IClassFixture
                 }
             });
         var dispatcher = new OutboxDispatcher(
-            _tables, publisher.Object, Options.Create(new PaymentEventsOptions()), TimeProvider.System, NullLogger<OutboxDispatcher>.Instance);
+            new PendingOutboxTable(_tables), publisher.Object, Options.Create(new PaymentEventsOptions()), TimeProvider.System, NullLogger<OutboxDispatcher>.Instance);
 
         var published = await dispatcher.DispatchAsync(reference, CancellationToken.None);
 
@@ -146,7 +147,7 @@ public class OutboxDispatcherTests(EventsAzuriteFixture azurite) : IClassFixture
         await OutboxTestData.InsertPendingAsync(_tables, reference, 1);
         var now = new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
         var dispatcher = new OutboxDispatcher(
-            _tables,
+            new PendingOutboxTable(_tables),
             new ServiceBusPaymentEventPublisher(new RecordingSender().Mock.Object, NullLogger<ServiceBusPaymentEventPublisher>.Instance),
             Options.Create(new PaymentEventsOptions()),
             new FixedTime(now),
@@ -168,7 +169,7 @@ public class OutboxDispatcherTests(EventsAzuriteFixture azurite) : IClassFixture
         {
             using var sink = new LocalFilePaymentEventPublisher(Path.Combine(folder, "events.jsonl"), NullLogger<LocalFilePaymentEventPublisher>.Instance);
             var dispatcher = new OutboxDispatcher(
-                _tables, sink, Options.Create(new PaymentEventsOptions()), TimeProvider.System, NullLogger<OutboxDispatcher>.Instance);
+                new PendingOutboxTable(_tables), sink, Options.Create(new PaymentEventsOptions()), TimeProvider.System, NullLogger<OutboxDispatcher>.Instance);
 
             await dispatcher.DispatchAsync(reference, CancellationToken.None);
 
@@ -183,7 +184,7 @@ public class OutboxDispatcherTests(EventsAzuriteFixture azurite) : IClassFixture
     }
 
     private OutboxDispatcher Dispatcher(RecordingSender sender) => new(
-        _tables,
+        new PendingOutboxTable(_tables),
         new ServiceBusPaymentEventPublisher(sender.Mock.Object, NullLogger<ServiceBusPaymentEventPublisher>.Instance),
         Options.Create(new PaymentEventsOptions()),
         TimeProvider.System,

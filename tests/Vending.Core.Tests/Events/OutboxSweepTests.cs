@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Vending.Core.Events;
+using Vending.Core.Storage;
 using Vending.Testing;
 
 namespace Vending.Core.Tests.Events;
@@ -88,7 +89,7 @@ public class OutboxSweepTests
     }
 
     private static OutboxDispatcher Dispatcher(TableServiceClient tables, RecordingSender sender, int sweepBatchSize) => new(
-        tables,
+        new PendingOutboxTable(tables),
         new ServiceBusPaymentEventPublisher(sender.Mock.Object, NullLogger<ServiceBusPaymentEventPublisher>.Instance),
         Options.Create(new PaymentEventsOptions { SweepBatchSize = sweepBatchSize }),
         TimeProvider.System,

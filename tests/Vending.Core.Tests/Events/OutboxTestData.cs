@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Vending.Core.Events;
+using Vending.Core.Storage;
 
 namespace Vending.Core.Tests.Events;
 

@@ -89,9 +89,9 @@ public class PaymentEventsDependencyInjectionTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddLogging();
-        // The events part alone (internal, visible to this project): the root's other parts register the storage client
+        // The events part alone (internal, visible to this project): the root's other parts register the outbox's rows
         // and the clock it uses; these tests stand in for them.
-        services.AddSingleton(new TableServiceClient("UseDevelopmentStorage=true"));
+        services.AddSingleton<IPendingOutbox>(new Vending.Core.Storage.PendingOutboxTable(new TableServiceClient("UseDevelopmentStorage=true")));
         services.AddSingleton(TimeProvider.System);
         if (contentRoot is not null)
         {

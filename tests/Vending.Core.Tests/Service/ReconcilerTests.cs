@@ -241,9 +241,9 @@ public class ReconcilerTests(AzuriteFixture azurite)
 
         // The topic is back: the pending rows are published; the reconciler's close marks them sent.
         var sales = azurite.Table(Vending.Core.Storage.TableNames.Sales);
-        var (partition, from, to) = (Vending.Core.Events.OutboxRows.Partition(reference), Vending.Core.Events.OutboxRows.RangeStart(reference), Vending.Core.Events.OutboxRows.RangeEnd(reference));
+        var (partition, from, to) = (Vending.Core.Storage.OutboxRows.Partition(reference), Vending.Core.Storage.OutboxRows.RangeStart(reference), Vending.Core.Storage.OutboxRows.RangeEnd(reference));
         var pending = sales.Query<Azure.Data.Tables.TableEntity>(row => row.PartitionKey == partition && row.RowKey.CompareTo(from) >= 0 && row.RowKey.CompareTo(to) < 0)
-            .Select(row => Vending.Core.Events.OutboxRows.ToEvent(row).Sequence).Order().ToList();
+            .Select(row => Vending.Core.Storage.OutboxRows.ToEvent(row).Sequence).Order().ToList();
         Assert.NotEmpty(pending);
         outbox.Setup(o => o.PublishPendingAsync(reference, It.IsAny<CancellationToken>())).ReturnsAsync(((IReadOnlyList<long>)pending, true));
 

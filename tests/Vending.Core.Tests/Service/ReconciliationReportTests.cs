@@ -27,7 +27,7 @@ public class ReconciliationReportTests(AzuriteFixture azurite)
         var machines = new Mock<IMachineDirectory>();
         machines.Setup(m => m.ListAsync(It.IsAny<CancellationToken>())).ReturnsAsync([]);
         core.Time.Advance(SaleService.PaymentLifetime + TimeSpan.FromMinutes(2));
-        var queries = new OperatorSaleQueries(azurite.Tables(), core.Store, core.Due, machines.Object,
+        var queries = new OperatorSaleQueries(new Vending.Core.Storage.MachineSaleIndex(azurite.Tables()), core.Store, core.Due, machines.Object,
             Microsoft.Extensions.Options.Options.Create(options), core.Time);
 
         var report = await queries.ReconcileAsync(10, default);

@@ -236,8 +236,8 @@ public class MachinePartitionTests(AzuriteFixture azurite)
 
         Assert.True(SaleReferences.TryMachineOf(reference, out var machine));
         Assert.Equal("vm-7", machine);
-        Assert.Equal(SaleEntities.Partition(reference), Vending.Core.Events.OutboxRows.Partition(reference));
-        Assert.StartsWith(SaleEntities.RowPrefix(reference), Vending.Core.Events.OutboxRows.RowKey(reference, 1), StringComparison.Ordinal);
+        Assert.Equal(SaleEntities.Partition(reference), Vending.Core.Storage.OutboxRows.Partition(reference));
+        Assert.StartsWith(SaleEntities.RowPrefix(reference), Vending.Core.Storage.OutboxRows.RowKey(reference, 1), StringComparison.Ordinal);
         Assert.StartsWith(SaleEntities.RowPrefix(reference), SaleEntities.HistoryRowKey(reference, 1), StringComparison.Ordinal);
     }
 }

@@ -71,7 +71,7 @@ public sealed class FleetAndAuditStorageTests : IAsyncLifetime
         store.Setup(s => s.GetAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((string r, CancellationToken _) => _sales.GetValueOrDefault(r));
         var time = new Mock<TimeProvider>();
         time.Setup(t => t.GetUtcNow()).Returns(Now);
-        var fleet = new FleetQueries(_tables, store.Object, time.Object);
+        var fleet = new FleetQueries(new SalesByDayIndex(_tables), store.Object, time.Object);
 
         var all = new List<SaleView>();
         string? token = null;

@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
-using Azure.Data.Tables;
 using Vending.Core.Sales;
-using Vending.Core.Storage;
 
 namespace Vending.Core.Operator.Fleet;
 
@@ -20,6 +17,22 @@ public sealed record PeriodSummary(DateTimeOffset From, DateTimeOffset To, IRead
 /// <summary><see cref="Truncated"/>: the period had more than <see cref="FleetQueries.MaxSummarySales"/> sales; figures cover the newest.</summary>
 public sealed record FleetSummary(DateTimeOffset GeneratedAt, PeriodSummary Today, PeriodSummary Last30Days, bool Truncated);
 
+/// <summary>One row of the all-machines day listing: a sale's reference, at its place in the listing (<see cref="Day"/>
+/// and the storage's <see cref="Position"/> within it, which only the index reads back).</summary>
+public sealed record DayIndexEntry(string Reference, DateTime Day, string Position);
+
+/// <summary>The sales of all machines by the UTC day they were created (the <c>SalesByDay</c> table, in storage).</summary>
+public interface ISalesByDayIndex
+{
+    /// <summary>The entries created in [<paramref name="from"/>, <paramref name="to"/>), newest first, of one machine
+    /// when <paramref name="machineId"/> is set; after <paramref name="continuation"/> when it is one this index made
+    /// (<see cref="ContinuationAfter"/>), else from the start.</summary>
+    IAsyncEnumerable<DayIndexEntry> ReadAsync(DateTimeOffset from, DateTimeOffset to, string? machineId, string? continuation, CancellationToken cancellationToken);
+
+    /// <summary>The token that resumes a read right after <paramref name="entry"/>.</summary>
+    string ContinuationAfter(DayIndexEntry entry);
+}
+
 public interface IFleetQueries
 {
     Task<SalePage> ListAsync(FleetSalesQuery query, CancellationToken cancellationToken);
@@ -31,12 +44,12 @@ public interface IFleetQueries
 }
 
 /// <summary>
-/// Reads over the <c>SalesByDay</c> listing: one partition per UTC day, RowKeys newest first, so a time range is a
+/// Reads over the all-machines day listing (<see cref="ISalesByDayIndex"/>): one partition per UTC day, RowKeys newest first, so a time range is a
 /// handful of partition range queries and never a scan. A state filter is applied to the sales read (states change,
 /// the listing does not); a page stops after <see cref="MaxRowsPerPage"/> listing rows so a rare state never makes one
 /// request read a month, and answers with a token to go on.
 /// </summary>
-public sealed partial class FleetQueries(VendingTables tables, ISaleStore store, TimeProvider time) : IFleetQueries
+public sealed class FleetQueries(ISalesByDayIndex index, ISaleStore store, TimeProvider time) : IFleetQueries
 {
     public const int MaxPageSize = 100;
     public const int MaxRowsPerPage = 1000;
@@ -47,24 +60,19 @@ public sealed partial class FleetQueries(VendingTables tables, ISaleStore store,
     public async Task<SalePage> ListAsync(FleetSalesQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var (startDay, after) = query.ContinuationToken is { } token && DecodeToken(token) is { } decoded
-            ? decoded
-            : (query.To.AddTicks(-1).UtcDateTime.Date, (string?)null);
         var views = new List<SaleView>();
         var examined = 0;
-        string? lastRowKey = null;
-        var lastDay = startDay;
-        await foreach (var (day, row) in RowsAsync(query.From, query.To, query.MachineId, startDay, after, cancellationToken))
+        DayIndexEntry? last = null;
+        await foreach (var entry in index.ReadAsync(query.From, query.To, query.MachineId, query.ContinuationToken, cancellationToken))
         {
             if (views.Count == query.PageSize || examined >= MaxRowsPerPage)
             {
-                return new SalePage(views, DayPageToken.Encode(lastDay, lastRowKey!));
+                return new SalePage(views, index.ContinuationAfter(last!));
             }
 
             examined++;
-            lastRowKey = row.RowKey;
-            lastDay = day;
-            if (await store.GetAsync(row.GetString("Reference") ?? "", cancellationToken) is { } sale && (query.State is null || sale.State == query.State))
+            last = entry;
+            if (await store.GetAsync(entry.Reference, cancellationToken) is { } sale && (query.State is null || sale.State == query.State))
             {
                 views.Add(SaleViews.ToView(sale));
             }
@@ -111,13 +119,11 @@ public sealed partial class FleetQueries(VendingTables tables, ISaleStore store,
     public static string Major(long minor, int digits) =>
         digits == 0 ? minor.ToString(CultureInfo.InvariantCulture) : (minor / (decimal)Math.Pow(10, digits)).ToString("F" + digits, CultureInfo.InvariantCulture);
 
-    public static bool IsValidToken(string token) => DecodeToken(token) is not null;
-
     private async Task<(List<Sale> Sales, bool Truncated)> SalesAsync(DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
     {
         var references = new List<string>();
         var truncated = false;
-        await foreach (var (_, row) in RowsAsync(from, to, null, to.AddTicks(-1).UtcDateTime.Date, null, cancellationToken))
+        await foreach (var entry in index.ReadAsync(from, to, null, null, cancellationToken))
         {
             if (references.Count == max)
             {
@@ -125,7 +131,7 @@ public sealed partial class FleetQueries(VendingTables tables, ISaleStore store,
                 break;
             }
 
-            references.Add(row.GetString("Reference") ?? "");
+            references.Add(entry.Reference);
         }
 
         var sales = new List<Sale>(references.Count);
@@ -135,31 +141,6 @@ public sealed partial class FleetQueries(VendingTables tables, ISaleStore store,
         }
 
         return (sales, truncated);
-    }
-
-    private async IAsyncEnumerable<(DateTime Day, TableEntity Row)> RowsAsync(
-        DateTimeOffset from, DateTimeOffset to, string? machineId, DateTime startDay, string? after,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var table = await tables.GetAsync(TableNames.SalesByDay, cancellationToken);
-        var upper = SalesByDayKeys.Inverted(from.AddTicks(-1));   // RowKeys below are at or after From
-        var lower = SalesByDayKeys.Inverted(to.AddTicks(-1));     // RowKeys at or above are before To
-        for (var day = startDay; day >= from.UtcDateTime.Date; day = day.AddDays(-1))
-        {
-            var partition = SalesByDayKeys.Partition(new DateTimeOffset(day, TimeSpan.Zero));
-            var floor = after is not null && day == startDay ? after : lower;
-            var comparison = after is not null && day == startDay ? "gt" : "ge";
-            var filter = $"PartitionKey eq '{partition}' and RowKey {comparison} '{floor}' and RowKey lt '{upper}'";
-            if (machineId is not null)
-            {
-                filter += " and " + TableClient.CreateQueryFilter($"MachineId eq {machineId}");
-            }
-
-            await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: 500, cancellationToken: cancellationToken))
-            {
-                yield return (day, row);
-            }
-        }
     }
 
     private static PeriodSummary Period(DateTimeOffset from, DateTimeOffset to, IReadOnlyList<Sale> sales) => new(from, to,
@@ -180,9 +161,4 @@ public sealed partial class FleetQueries(VendingTables tables, ISaleStore store,
         var safe = value.Length > 0 && value[0] is '=' or '+' or '-' or '@' ? "'" + value : value;
         return safe.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + safe.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : safe;
     }
-
-    private static (DateTime Day, string After)? DecodeToken(string token) => DayPageToken.Decode(token, RowKeyShape()) is { } decoded ? (decoded.Day, decoded.RowKey) : null;
-
-    [GeneratedRegex("^[0-9]{19}-[a-zA-Z0-9-]{8,64}$")]
-    private static partial Regex RowKeyShape();
 }

@@ -1,13 +1,14 @@
 using Azure.Data.Tables;
+using Vending.Core.Sales;
 
-namespace Vending.Core.Events;
+namespace Vending.Core.Storage;
 
 /// <summary>
 /// The storage shape of an outbox row: RowKey <c>s-{reference}-o-{Sequence:D6}</c> in the sale's machine partition of
 /// the <c>Sales</c> table (PartitionKey = the machine id the reference names), the fields of <see cref="OutboxEvent"/>
-/// as properties, plus <c>Sent</c>. The sale service writes rows with <see cref="ToEntity"/> inside its transition's
-/// transaction; the dispatcher reads them back with <see cref="ToEvent"/>. The <c>s-{reference}-</c> prefix is the
-/// sale's row range (Storage.SaleEntities, which may not be referenced from here: Storage depends on Events).
+/// as properties, plus <c>Sent</c>. The sale store writes rows with <see cref="ToEntity"/> inside its transition's
+/// transaction; <see cref="PendingOutboxTable"/> reads them back with <see cref="ToEvent"/> for the dispatcher. The
+/// <c>s-{reference}-</c> prefix is the sale's row range (<see cref="SaleEntities"/>).
 /// </summary>
 public static class OutboxRows
 {
