@@ -193,7 +193,8 @@ public sealed class SaleRecorder(
 
     /// <summary>Publishes the events just committed from memory (no query). Only when every earlier event of the sale
     /// is known published here, so a sale's events never leave out of order; otherwise the dispatcher reads what is
-    /// pending and publishes it all in order.</summary>
+    /// pending (one query) and publishes it all in order. Either way the rows are marked sent by the sale's next batch
+    /// (or its close), never one update each.</summary>
     private async Task PublishAsync(Sale before, IReadOnlyList<OutboxEvent> events, CancellationToken cancellationToken)
     {
         if (_dispatcher is null)
@@ -215,8 +216,17 @@ public sealed class SaleRecorder(
             }
             else
             {
-                await _dispatcher.DispatchAsync(reference, cancellationToken);
-                return;
+                // Earlier steps were made elsewhere (another instance, or before a restart): publish every pending event
+                // in order. Their "sent" marks ride on the sale's next batch or its close, as on the path above, rather
+                // than one update per row (the rows share the machine partition and that batch).
+                var (published, complete) = await _dispatcher.PublishPendingAsync(reference, cancellationToken);
+                cache.Published(reference, published);
+                if (complete)
+                {
+                    // Nothing of the sale is left unpublished: the next step here publishes from memory.
+                    cache.PublishedThroughAll(reference, events[^1].Sequence);
+                    return;
+                }
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

@@ -24,7 +24,10 @@ public sealed class AzuriteFixture : IAsyncLifetime
         }
     }
 
-    public VendingTables Tables(params HttpPipelinePolicy[] policies)
+    public VendingTables Tables(params HttpPipelinePolicy[] policies) => new(Service(policies));
+
+    /// <summary>A table service client with <paramref name="policies"/> in its pipeline (e.g. a request log).</summary>
+    public TableServiceClient Service(params HttpPipelinePolicy[] policies)
     {
         var options = new TableClientOptions();
         foreach (var policy in policies)
@@ -32,7 +35,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             options.AddPolicy(policy, HttpPipelinePosition.PerCall);
         }
 
-        return new VendingTables(new TableServiceClient(ConnectionString, options));
+        return new TableServiceClient(ConnectionString, options);
     }
 
     /// <summary>A fresh instance's write path (its own row cache) over these tables.</summary>

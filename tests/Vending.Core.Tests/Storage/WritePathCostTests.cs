@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Vending.Core.Events;
 using Vending.Core.Sales;
 using Vending.Core.Storage;
 using Vending.Core.Tests.Sales;
@@ -117,5 +118,72 @@ public class WritePathCostTests(AzuriteFixture azurite)
         Assert.Equal(0, report.Examined);
         var query = Assert.Single(log.Requests);
         Assert.StartsWith("GET /OpenSales()", query);
+    }
+
+    [Fact]
+    public async Task A_step_on_an_instance_that_did_not_make_the_earlier_ones_publishes_them_with_one_query_and_marks_them_in_its_next_batch()
+    {
+        // Instance A creates the sale and records the authorization: its events leave from memory, their rows stay
+        // unmarked until A's next batch, which never comes (the following steps land on B).
+        var first = new CoreHarness(azurite, null, Dispatcher(azurite, new RecordingPublisher()));
+        var machine = CoreHarness.Machine();
+        var reference = (await first.Service.CreateAsync(machine, CoreHarness.Request(), default)).Sale.Reference;
+        await first.Service.RecordWebhookAsync("vippsno", CoreHarness.Event(reference, "AUTHORIZED"), default);
+
+        var log = new RequestLog();
+        var published = new RecordingPublisher();
+        var second = new CoreHarness(azurite, null, Dispatcher(azurite, published, log), log);
+        await second.Store.LoadAsync(reference, default);
+        log.Clear();
+
+        await second.Service.ReportVendAsync(machine.MachineId, reference, new VendReport(VendOutcome.Delivered, null), default);
+
+        // Every pending event, A's included, published in order after one query; no update per outbox row.
+        var sales = log.Requests.Where(request => request.Contains(" /Sales(", StringComparison.Ordinal)).ToList();
+        Assert.Single(sales, request => request.StartsWith("GET /Sales() ", StringComparison.Ordinal));
+        Assert.DoesNotContain(sales, request => request.Split(' ')[0] is "PUT" or "PATCH" or "MERGE");
+        // (A's first event was marked by A's own second batch; its authorization event was not, so B sends it too.)
+        var vended = await second.SaleAsync(reference);
+        var sent = published.Sequences;
+        Assert.True(sent.Count >= 2, $"B published {sent.Count} event(s); A's unmarked one should be among them");
+        Assert.Equal(Enumerable.Range((int)sent[0], sent.Count).Select(i => (long)i), sent);
+        Assert.Equal(vended.OutboxSequence, sent[^1]);
+
+        // B's next step (the capture's result) carries the marks in its batch.
+        await second.RunCommandsAsync();
+        Assert.Equal(SaleState.Captured, (await second.SaleAsync(reference)).State);
+        var stillPending = await new PendingOutboxTable(azurite.Service()).PendingAsync(SaleEntities.Partition(reference), reference, default);
+        Assert.All(stillPending, row => Assert.True(row.Event.Sequence > vended.OutboxSequence, $"event {row.Event.Sequence} is still unmarked"));
+    }
+
+    private static OutboxDispatcher Dispatcher(AzuriteFixture azurite, IPaymentEventPublisher publisher, params Azure.Core.Pipeline.HttpPipelinePolicy[] policies) =>
+        new(new PendingOutboxTable(azurite.Service(policies)), publisher,
+            Microsoft.Extensions.Options.Options.Create(new PaymentEventsOptions()), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<OutboxDispatcher>.Instance);
+
+    private sealed class RecordingPublisher : IPaymentEventPublisher
+    {
+        private readonly List<long> _sequences = [];
+
+        public IReadOnlyList<long> Sequences
+        {
+            get
+            {
+                lock (_sequences)
+                {
+                    return [.. _sequences];
+                }
+            }
+        }
+
+        public Task PublishAsync(OutboxEvent outboxEvent, CancellationToken cancellationToken)
+        {
+            lock (_sequences)
+            {
+                _sequences.Add(outboxEvent.Sequence);
+            }
+
+            return Task.CompletedTask;
+        }
     }
 }
