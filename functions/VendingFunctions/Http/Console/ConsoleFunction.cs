@@ -18,6 +18,7 @@ public sealed class ConsoleFunction
         [""] = "text/html; charset=utf-8",
         ["index.html"] = "text/html; charset=utf-8",
         ["console.js"] = "text/javascript; charset=utf-8",
+        ["reports.js"] = "text/javascript; charset=utf-8",
         ["console.css"] = "text/css; charset=utf-8",
     };
 
