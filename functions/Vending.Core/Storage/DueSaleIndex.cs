@@ -24,16 +24,13 @@ public sealed class DueSaleIndex(VendingTables tables) : IDueSaleIndex
 
     public static string RowKey(string reference, DateTimeOffset dueAt) => DueEntry.KeyFor(reference, dueAt);
 
-    /// <summary>Whole milliseconds, UTC: the row key made from a due time read back from a property is the same key.</summary>
-    public static DateTimeOffset Normalize(DateTimeOffset at) => DueSchedule.Normalize(at);
-
     public async Task<ETag> AddAsync(string reference, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(TableNames.OpenSales, cancellationToken);
         var response = await table.UpsertEntityAsync(new TableEntity(Partition, RowKey(reference, dueAt))
         {
             ["Reference"] = reference,
-            ["DueAt"] = Normalize(dueAt),
+            ["DueAt"] = DueSchedule.Normalize(dueAt),
         }, TableUpdateMode.Replace, cancellationToken);
         return response.Headers.ETag ?? default;
     }

@@ -23,17 +23,14 @@ public static class OutboxRows
     public const string SentProperty = "Sent";
     public const string SentAtProperty = "SentAt";
 
-    /// <summary>The partition of the sale's rows (its machine), or false when <paramref name="reference"/> is not one of ours.</summary>
-    public static bool TryPartition(string? reference, out string partition) => SaleReferences.TryMachineOf(reference, out partition);
-
-    public static string Partition(string reference) =>
-        TryPartition(reference, out var partition) ? partition : throw new ArgumentException($"'{reference}' is not a sale reference.", nameof(reference));
+    /// <summary>The partition of the sale's rows: its machine's (<see cref="SaleEntities.Partition"/>).</summary>
+    public static string Partition(string reference) => SaleEntities.Partition(reference);
 
     public static string RowKey(string reference, long sequence) => $"{RangeStart(reference)}{sequence:D6}";
 
-    public static string RangeStart(string reference) => $"s-{reference}-{RowKeyInfix}";
+    public static string RangeStart(string reference) => SaleEntities.RowPrefix(reference) + RowKeyInfix;
 
-    public static string RangeEnd(string reference) => $"s-{reference}-o.";
+    public static string RangeEnd(string reference) => TableKeys.RangeEnd(RangeStart(reference));
 
     public static string EventId(string reference, long sequence) => OutboxEvent.IdFor(reference, sequence);
 

@@ -75,7 +75,7 @@ internal static class SaleEntities
     /// already succeeded (and then reports 409/412) is recognised as ours.</summary>
     public static TableEntity ToEntity(Sale sale, string transitionId, DateTimeOffset? dueAt) => new(Partition(sale.Reference), StateRowKey(sale.Reference))
     {
-        [DueAtProperty] = dueAt is { } due ? DueSaleIndex.Normalize(due) : null,
+        [DueAtProperty] = dueAt is { } due ? DueSchedule.Normalize(due) : null,
         [nameof(Sale.MachineId)] = sale.MachineId,
         [nameof(Sale.MachineSaleId)] = sale.MachineSaleId,
         [nameof(Sale.MerchantId)] = sale.MerchantId,
@@ -111,7 +111,7 @@ internal static class SaleEntities
         [TransitionIdProperty] = transitionId,
     };
 
-    public static DateTimeOffset? DueAt(TableEntity entity) => Time(entity, DueAtProperty) is { } due ? DueSaleIndex.Normalize(due) : null;
+    public static DateTimeOffset? DueAt(TableEntity entity) => Time(entity, DueAtProperty) is { } due ? DueSchedule.Normalize(due) : null;
 
     public static Sale FromEntity(TableEntity entity) => new()
     {
