@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using VendingFunctions;
 using VendingFunctions.Http;
+using Vending.Testing;
 
 namespace Architecture.Tests;
 
@@ -19,17 +20,7 @@ namespace Architecture.Tests;
 /// </summary>
 public sealed class WorkerHostTests
 {
-    private static readonly Dictionary<string, string?> Settings = new()
-    {
-        ["VendingStorage"] = "UseDevelopmentStorage=true",
-        ["Vending:PublicBaseUrl"] = "http://127.0.0.1:7072",
-        ["Vipps:BaseUrl"] = "http://127.0.0.1:7071",
-        ["Vipps:Merchants:vippsno:MerchantSerialNumber"] = "123456",
-        ["Vipps:Merchants:vippsno:ClientId"] = "id",
-        ["Vipps:Merchants:vippsno:ClientSecret"] = "secret",
-        ["Vipps:Merchants:vippsno:SubscriptionKey"] = "key",
-        ["Vipps:Merchants:vippsno:Currencies:0"] = "NOK",
-    };
+    private static readonly Dictionary<string, string?> Settings = MinimalAppSettings.Create();
 
     /// <summary>Every class of the Function App with a [Function] method: what the worker will instantiate.</summary>
     public static IReadOnlyList<Type> FunctionClasses() => typeof(FunctionAppHost).Assembly.GetTypes()

@@ -11,6 +11,7 @@ using Vending.Core.Reconciliation;
 using Vending.Core.Sales;
 using Vending.Core.Storage;
 using Vending.Core.Webhooks;
+using Vending.Testing;
 
 namespace Vending.Core.Tests;
 
@@ -18,17 +19,7 @@ namespace Vending.Core.Tests;
 /// runner call it (the worker host itself is built in tests/Architecture.Tests/WorkerHostTests).</summary>
 public class CompositionTests
 {
-    private static Dictionary<string, string?> Settings() => new()
-    {
-        ["VendingStorage"] = "UseDevelopmentStorage=true",
-        ["Vending:PublicBaseUrl"] = "http://127.0.0.1:7072",
-        ["Vipps:BaseUrl"] = "http://127.0.0.1:7071",
-        ["Vipps:Merchants:vippsno:MerchantSerialNumber"] = "123456",
-        ["Vipps:Merchants:vippsno:ClientId"] = "id",
-        ["Vipps:Merchants:vippsno:ClientSecret"] = "secret",
-        ["Vipps:Merchants:vippsno:SubscriptionKey"] = "key",
-        ["Vipps:Merchants:vippsno:Currencies:0"] = "NOK",
-    };
+    private static Dictionary<string, string?> Settings() => MinimalAppSettings.Create();
 
     private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
         new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
